@@ -1,0 +1,122 @@
+"""The Front-line Intelligence service: create_app() builds the Flask application."""
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+
+from feedback.config import INSTANCE, ROOT, from_environment
+
+__version__ = "0.1.0"
+
+
+@sa.event.listens_for(sa.engine.Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """SQLite: enforce foreign keys, use WAL so readers never block the writer, wait on locks."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app from the environment, overridden by `config` (tests pass their own)."""
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "feedback" / "static"),
+    )
+    app.config.from_mapping(from_environment())
+    if config:
+        app.config.from_mapping(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    register_extensions(app)
+    register_templates(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the database, migrations, mail, CSRF, sign-in, rate limits and headers."""
+    from feedback import security
+    from feedback.extensions import csrf, db, limiter, login, mail, migrate
+
+    db.init_app(app)
+    from feedback.db import render_item
+
+    migrate.init_app(
+        app,
+        db,
+        directory=str(ROOT / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+        render_item=render_item,
+    )
+    mail.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login.init_app(app)
+    login.login_view = "auth.sign_in"
+    login.login_message = "Sign in to see that page."
+    login.login_message_category = "info"
+    security.init_app(app)
+
+    @login.user_loader
+    def load_user(user_id: str) -> Any:
+        from feedback.models import User
+
+        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def register_templates(app: Flask) -> None:
+    """Our templates first, then GOV.UK Frontend's macros and WTForms widgets."""
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(str(ROOT / "templates")),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    WTFormsHelpers(app)
+    from feedback.web import layout
+
+    layout.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Pages, assets, health check and the JSON API."""
+    from feedback import api
+    from feedback.web import admin, assets, auth, home, ops, people
+
+    for module in (assets, ops, auth, home, people, admin):
+        app.register_blueprint(module.bp)
+    api.init_app(app)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Friendly pages for people, one JSON shape for the API."""
+    from feedback.web import errors
+
+    errors.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    """The `flask --app wsgi ...` commands."""
+    from feedback import cli
+
+    cli.init_app(app)

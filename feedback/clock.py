@@ -1,0 +1,36 @@
+"""The one source of time, so tests and `jobs run-due --now` can move it on."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+
+_frozen: datetime | None = None
+
+
+def now() -> datetime:
+    """The current moment, timezone-aware UTC."""
+    return _frozen if _frozen is not None else datetime.now(UTC)
+
+
+def today() -> date:
+    """Today's date in UTC."""
+    return now().date()
+
+
+def set_now(moment: datetime | None) -> None:
+    """Fix the clock at a moment (aware; naive is taken as UTC), or release it with None."""
+    global _frozen
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    _frozen = moment.astimezone(UTC) if moment is not None else None
+
+
+@contextmanager
+def frozen_at(moment: datetime) -> Iterator[None]:
+    """Run a block with the clock fixed, restoring what it was afterwards."""
+    before = _frozen
+    set_now(moment)
+    try:
+        yield
+    finally:
+        set_now(before)

@@ -1,0 +1,176 @@
+"""Fixtures: an app per database backend, migrated once per session and emptied after each test.
+
+SQLite always runs. PostgreSQL runs when TEST_DATABASE_URL names a database we may wipe
+(`make test` creates a throwaway one when a server answers on 127.0.0.1:5432); otherwise every
+PostgreSQL case is skipped with the reason printed in pytest's summary.
+"""
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from feedback import create_app
+from feedback.extensions import db
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+PG_SKIP = (
+    "PostgreSQL run skipped: TEST_DATABASE_URL is not set (make test sets it when a server "
+    "answers on 127.0.0.1:5432)"
+)
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param(
+        "postgresql",
+        id="postgresql",
+        marks=[pytest.mark.postgres, pytest.mark.skipif(not PG_URL, reason=PG_SKIP)],
+    ),
+]
+PASSWORD = "correct-horse-battery"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"PostgreSQL: {'TEST_DATABASE_URL is set' if PG_URL else PG_SKIP}"
+
+
+def base_config(database_url: str) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SESSION_COOKIE_SECURE": False,
+        "MAIL_CATCHER_DIR": None,
+        "SERVER_NAME": None,
+    }
+
+
+def _migrate(url: str) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app(base_config(url))
+    with app.app_context():
+        if url.startswith("postgresql"):
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_urls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """One migrated database per backend for the whole session."""
+    return {
+        "sqlite": f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}",
+        "postgresql": PG_URL,
+    }
+
+
+_migrated: set[str] = set()
+
+
+@pytest.fixture(params=BACKENDS)
+def app(request: pytest.FixtureRequest, database_urls: dict[str, str]) -> Iterator[Flask]:
+    url = database_urls[request.param]
+    if url not in _migrated:
+        _migrate(url)
+        _migrated.add(url)
+    app = create_app(base_config(url))
+    with app.app_context():
+        yield app
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):  # noqa: ANN201
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def partnership(app: Flask):  # noqa: ANN201
+    from feedback.models import Partnership
+
+    p = Partnership(name="Testshire Safeguarding Children Partnership", disclosure_threshold=10)
+    db.session.add(p)
+    db.session.commit()
+    return p
+
+
+@pytest.fixture
+def make_user(partnership):  # noqa: ANN001, ANN201
+    from feedback.services import accounts
+
+    def make(role: str = "admin", email: str | None = None, **kw: Any):  # noqa: ANN202
+        return accounts.create_user(
+            partnership, email or f"{role}@testshire.example", role, PASSWORD, **kw
+        )
+
+    return make
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client: FlaskClient, url: str) -> str:
+    """The CSRF token from the form on a page, as a browser would submit it."""
+    page = client.get(url)
+    match = CSRF_RE.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {url} (status {page.status_code})"
+    return match.group(1)
+
+
+def post_form(client: FlaskClient, url: str, data: dict[str, Any], **kw: Any):  # noqa: ANN201
+    """Submit a form the way a browser does: fetch the page, then post with its CSRF token."""
+    return client.post(url, data={**data, "csrf_token": csrf_token(client, url)}, **kw)
+
+
+class Auth:
+    """Signs the test client in and out as a given account."""
+
+    def __init__(self, client: FlaskClient, make_user: Any):
+        self.client = client
+        self.make_user = make_user
+
+    def sign_in_as(self, role: str, email: str | None = None) -> Any:
+        user = self.make_user(role, email)
+        self.sign_in(user.email)
+        return user
+
+    def sign_in(self, email: str, password: str = PASSWORD) -> Any:
+        return post_form(self.client, "/sign-in", {"email": email, "password": password})
+
+
+@pytest.fixture
+def auth(client: FlaskClient, make_user: Any) -> Auth:
+    return Auth(client, make_user)
+
+
+@pytest.fixture
+def api(app: Flask, make_user: Any):  # noqa: ANN201
+    """A function giving a client and bearer headers for a new user of the given role."""
+    from feedback.services import accounts
+
+    def for_role(role: str = "admin") -> tuple[FlaskClient, dict[str, str]]:
+        user = make_user(role, f"api-{role}@testshire.example")
+        return app.test_client(), {"Authorization": f"Bearer {accounts.issue_token(user)}"}
+
+    return for_role
+
+
+@pytest.fixture
+def root() -> Path:
+    return Path(__file__).resolve().parent.parent

@@ -1,0 +1,114 @@
+"""Every registered route, visited with each role and with no session, gives the expected status.
+
+A new route must be added to PAGES or API below, or the walk fails: nobody can add a page
+without saying who may see it.
+"""
+
+import pytest
+
+from feedback.models import Role
+from tests.conftest import csrf_token
+
+ALL = frozenset(Role)
+ADMIN = frozenset({Role.ADMIN})
+PUBLIC = "public"
+
+#: endpoint -> (URL to visit, roles admitted or PUBLIC, status for an admitted visitor)
+PAGES: dict[str, tuple[str, object, int]] = {
+    "static": ("/static/app.css", PUBLIC, 200),
+    "assets.govuk_asset": ("/assets/no-such-file.png", PUBLIC, 404),
+    "assets.govuk_bundle": ("/govuk/govuk-frontend.min.css", PUBLIC, 200),
+    "ops.healthz": ("/healthz", PUBLIC, 200),
+    "auth.sign_in": ("/sign-in", PUBLIC, 200),
+    "api-docs.openapi_json": ("/api/v1/openapi.json", PUBLIC, 200),
+    "home.index": ("/", ALL, 200),
+    "people.agencies": ("/agencies", ALL, 200),
+    "people.people": ("/people", ADMIN, 200),
+    "people.person_new": ("/people/new", ADMIN, 200),
+    "people.people_import": ("/people/import", ADMIN, 200),
+    "admin.users": ("/admin/users", ADMIN, 200),
+    "admin.mail": ("/admin/mail", ADMIN, 200),
+    "admin.mail_message": ("/admin/mail/no-such-message", ADMIN, 404),
+}
+#: POST-only pages: endpoint -> (URL, roles admitted or PUBLIC, status for an admitted visitor)
+POSTS: dict[str, tuple[str, object, int]] = {
+    "auth.sign_out": ("/sign-out", PUBLIC, 302),
+}
+#: API endpoint -> (method, URL, roles admitted)
+API: dict[str, tuple[str, str, frozenset[Role]]] = {
+    "api_agencies.list_agencies": ("GET", "/api/v1/agencies", ALL),
+    "api_agencies.create_agency": ("POST", "/api/v1/agencies", ADMIN),
+    "api_people.list_people": ("GET", "/api/v1/people", ADMIN),
+    "api_people.create_person": ("POST", "/api/v1/people", ADMIN),
+    "api_people.import_people": ("POST", "/api/v1/people/import", ADMIN),
+}
+
+
+def test_every_route_is_listed_with_who_may_see_it(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    unlisted = endpoints - set(PAGES) - set(POSTS) - set(API)
+    assert not unlisted, f"add these endpoints to the role table: {sorted(unlisted)}"
+    stale = (set(PAGES) | set(POSTS) | set(API)) - endpoints
+    assert not stale, f"these endpoints no longer exist: {sorted(stale)}"
+
+
+@pytest.mark.parametrize("role", [None, *Role], ids=lambda r: r.value if r else "no-session")
+def test_each_page_admits_exactly_its_roles(app, client, make_user, root, role):
+    if role is not None:
+        from tests.conftest import post_form
+
+        user = make_user(role.value)
+        post_form(client, "/sign-in", {"email": user.email, "password": "correct-horse-battery"})
+    has_assets = (root / "node_modules" / "govuk-frontend").is_dir()
+    failures = []
+    for endpoint, (url, admitted, ok_status) in PAGES.items():
+        if endpoint == "assets.govuk_bundle" and not has_assets:
+            continue
+        response = client.get(url)
+        response.close()
+        if admitted == PUBLIC:
+            expected = ok_status
+            if endpoint == "auth.sign_in" and role is not None:
+                expected = 302  # already signed in: sent home
+        elif role is None:
+            expected = 302
+        else:
+            expected = ok_status if role in admitted else 403
+        if response.status_code != expected:
+            failures.append(f"{url}: {response.status_code}, expected {expected}")
+        if expected == 302 and admitted != PUBLIC:
+            assert "/sign-in" in response.headers["Location"]
+    for url, _admitted, ok_status in POSTS.values():
+        token = csrf_token(client, "/sign-in" if role is None else "/")
+        response = client.post(url, data={"csrf_token": token})
+        if response.status_code != ok_status:
+            failures.append(f"POST {url}: {response.status_code}, expected {ok_status}")
+    assert not failures, failures
+
+
+def test_agency_form_is_only_for_admins(app, client, auth):
+    auth.sign_in_as("viewer")
+    page = client.get("/agencies").get_data(as_text=True)
+    assert "Add an agency" not in page
+    token = csrf_token(client, "/agencies")
+    response = client.post(
+        "/agencies", data={"csrf_token": token, "name": "Sneaky", "sector": "police"}
+    )
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_each_api_endpoint_admits_exactly_its_roles(app, api, role):
+    client, headers = api(role.value)
+    failures = []
+    for endpoint, (method, url, admitted) in API.items():
+        anonymous = client.open(url, method=method)
+        if anonymous.status_code != 401:
+            failures.append(f"{method} {url} without a token: {anonymous.status_code}")
+        response = client.open(url, method=method, headers=headers, json={})
+        allowed = role in admitted
+        if allowed and response.status_code in (401, 403):
+            failures.append(f"{endpoint} refused {role}: {response.status_code}")
+        if not allowed and response.status_code != 403:
+            failures.append(f"{endpoint} let {role} in: {response.status_code}")
+    assert not failures, failures
