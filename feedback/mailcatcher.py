@@ -11,8 +11,11 @@ class MaildirHandler:
     """aiosmtpd handler: store each message as it arrives."""
 
     def __init__(self, folder: Path):
-        folder.mkdir(parents=True, exist_ok=True)
-        self.maildir = mailbox.Maildir(str(folder), create=True)
+        # Maildir makes cur/, new/ and tmp/ only when it makes the folder itself.
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        for sub in ("cur", "new", "tmp"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        self.maildir = mailbox.Maildir(str(folder), create=False)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         self.maildir.add(envelope.original_content or envelope.content)

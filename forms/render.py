@@ -465,21 +465,25 @@ class PageForm(Form):
 
     def validate(self, extra_validators=None) -> bool:
         super().validate(extra_validators)
+        # Question fields are judged by their question type alone, in GOV.UK wording; any other
+        # field's checks still count (a CSRF token mixed in by Flask-WTF is one).
+        question_fields = {name for _, _, names, _ in self.included for name in names}
+        for name in question_fields:
+            self[name].errors = []
+        valid = not any(
+            bound.errors for name, bound in self._fields.items() if name not in question_fields
+        )
         page_keys = {q["key"] for q in self.page["questions"]}
         counted = effective_answers(
             self.definition,
             {k: v for k, v in self.answers_so_far.items() if k not in page_keys},
         )
         bases = {question["key"]: base for question, base, _, _ in self.included}
-        names = {question["key"]: names for question, _, names, _ in self.included}
         self.answers = {}
-        valid = True
         for question in self.page["questions"]:
             key = question["key"]
             self.answers[key] = None
             if key not in bases or not evaluate_show_if(question.get("show_if"), counted):
-                for name in names.get(key, []):
-                    self[name].errors = []
                 continue
             binding = self.binding(question)
             raw = binding.raw(self, question, bases[key])

@@ -46,6 +46,8 @@ def base_config(database_url: str) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SESSION_COOKIE_SECURE": False,
         "MAIL_CATCHER_DIR": None,
+        # Tests send to a real SMTP server (aiosmtpd on loopback), never a stub.
+        "MAIL_SUPPRESS_SEND": False,
         "SERVER_NAME": None,
     }
 

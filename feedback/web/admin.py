@@ -29,7 +29,7 @@ def users() -> str:
 
 def _maildir() -> mailbox.Maildir | None:
     folder = current_app.config.get("MAIL_CATCHER_DIR")
-    if not folder or not Path(folder).is_dir():
+    if not folder or not (Path(folder) / "cur").is_dir():
         return None
     return mailbox.Maildir(folder, factory=None, create=False)
 

@@ -2,6 +2,7 @@
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -155,3 +156,13 @@ def test_library_questions_refuse_garbage_answers_only_with_answer_errors(key):
             stored = forms.to_storage(question, value)
             json.dumps(stored)
             assert forms.to_storage(question, forms.from_storage(question, stored)) == stored
+
+
+def test_readme_example_is_a_valid_definition():
+    readme = (Path(forms.__file__).parent / "README.md").read_text(encoding="utf-8")
+    example = json.loads(re.search(r"```json\n(.*?)```", readme, re.DOTALL).group(1))
+    assert validate(example, forms.THEMES) == []
+    filled = with_learning_outcomes(example, OUTCOMES)
+    assert validate(filled, forms.THEMES, allow_placeholders=False) == []
+    used = {q["type"] for _, q in iter_questions(example)}
+    assert used == set(forms.QUESTION_TYPES)

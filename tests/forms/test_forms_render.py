@@ -304,7 +304,8 @@ def test_every_library_page_builds_and_validates_an_empty_post(key):
 
 
 @pytest.fixture
-def app():
+def bare_app():
+    """A Flask app with only the GOV.UK templates: enough to render widgets, nothing of ours."""
     app = Flask(__name__)
     app.jinja_loader = ChoiceLoader(
         [
@@ -320,10 +321,10 @@ def app():
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_every_field_renders_with_the_gov_uk_macros_including_its_error(app, name):
+def test_every_field_renders_with_the_gov_uk_macros_including_its_error(bare_app, name):
     form = page_form_class(case_definition(name), 0)(MultiDict([("csrf", "x")]))
     form.validate()
-    with app.test_request_context():
+    with bare_app.test_request_context():
         html = render_template_string(
             "{% for g in form.groups %}{% for f in g.fields %}{{ f() }}{% endfor %}{% endfor %}",
             form=form,
@@ -332,18 +333,26 @@ def test_every_field_renders_with_the_gov_uk_macros_including_its_error(app, nam
     assert "govuk-error-message" in html
 
 
-def test_flask_wtf_form_built_on_a_page_validates_a_real_post(app):
+def test_flask_wtf_form_built_on_a_page_validates_a_real_post(bare_app):
+    app = bare_app
+    from flask import jsonify
     from flask_wtf import FlaskForm
 
     app.config.update(SECRET_KEY="test", WTF_CSRF_ENABLED=True)
     form_class = page_form_class(case_definition("likert"), 0, {"q": 2}, base=FlaskForm)
-    with app.test_request_context():
-        token = form_class().csrf_token.current_token
-    with app.test_request_context(method="POST", data={"q": "5", "csrf_token": token}):
+
+    @app.route("/page", methods=["GET", "POST"])
+    def page():
         form = form_class()
-        assert form.validate_on_submit(), form.errors
-        assert form.answers == {"q": 5}
-    with app.test_request_context(method="POST", data={"q": "5"}):
-        assert not form_class().validate_on_submit()
-    with app.test_request_context():
-        assert form_class()["q"].data == "2"
+        if form.validate_on_submit():
+            return jsonify(answers=form.answers)
+        return jsonify(errors=form.errors, token=form.csrf_token.current_token, q=form["q"].data)
+
+    client = app.test_client()
+    shown = client.get("/page").get_json()
+    assert shown["q"] == "2"
+    assert client.post("/page", data={"q": "5", "csrf_token": shown["token"]}).get_json() == {
+        "answers": {"q": 5}
+    }
+    refused = client.post("/page", data={"q": "5"}).get_json()
+    assert "csrf_token" in refused["errors"]

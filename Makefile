@@ -1,0 +1,42 @@
+# `make run` serves the demo; `make test` runs the whole suite. Both set everything up first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+
+.PHONY: run test install lint format bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(BIN)/.installed node_modules/.installed
+
+run: install
+	FLASK_DEBUG=1 $(BIN)/flask --app wsgi db upgrade
+	FLASK_DEBUG=1 $(BIN)/flask --app wsgi seed-demo
+	FLASK_DEBUG=1 PORT=$(PORT) $(BIN)/flask --app wsgi dev
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: lint
+	$(BIN)/python scripts/with_test_postgres.py $(BIN)/pytest
+
+bench: install
+	$(BIN)/python bench/text_evaluation.py
+	$(BIN)/python bench/text_speed.py
+
+clean:
+	rm -rf $(VENV) node_modules instance .pytest_cache .ruff_cache
