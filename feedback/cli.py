@@ -123,6 +123,8 @@ def _dev_command(app: Flask) -> None:
     @click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), type=int)
     def dev(port: int) -> None:
         """Serve on 127.0.0.1 with the scheduler and a local mail catcher (development only)."""
+        from werkzeug.serving import run_simple
+
         from feedback import mailcatcher
 
         the_app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -140,7 +142,10 @@ def _dev_command(app: Flask) -> None:
         )
         click.echo(f"Serving on http://127.0.0.1:{port}")
         try:
-            the_app.run(host="127.0.0.1", port=port, debug=False, use_reloader=False)
+            # Flask's app.run() refuses to start inside a `flask` command, so serve directly.
+            run_simple(
+                "127.0.0.1", port, the_app, use_reloader=False, use_debugger=False, threaded=True
+            )
         finally:
             scheduler.shutdown(wait=False)
             catcher.stop()
