@@ -42,6 +42,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
+    register_jobs()
     return app
 
 
@@ -101,9 +102,9 @@ def register_templates(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Pages, assets, health check and the JSON API."""
     from feedback import api
-    from feedback.web import admin, assets, auth, home, ops, people
+    from feedback.web import admin, assets, auth, home, instruments, ops, people, respond
 
-    for module in (assets, ops, auth, home, people, admin):
+    for module in (assets, ops, auth, home, people, instruments, admin, respond):
         app.register_blueprint(module.bp)
     api.init_app(app)
 
@@ -113,6 +114,11 @@ def register_errorhandlers(app: Flask) -> None:
     from feedback.web import errors
 
     errors.init_app(app)
+
+
+def register_jobs() -> None:
+    """Import the modules whose @job functions the scheduler and `jobs run-due` run."""
+    from feedback.services import campaigns, outbox  # noqa: F401
 
 
 def register_commands(app: Flask) -> None:

@@ -39,6 +39,11 @@ def from_environment() -> dict[str, Any]:
         "MAIL_USERNAME": env("MAIL_USERNAME"),
         "MAIL_PASSWORD": env("MAIL_PASSWORD"),
         "MAIL_DEFAULT_SENDER": env("MAIL_DEFAULT_SENDER", "no-reply@frontline.invalid"),
+        # The address respondents' links start with, as they reach the service from outside.
+        "PUBLIC_BASE_URL": env("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        # Messages claimed by a dispatcher that died are taken over after this many seconds.
+        "OUTBOX_CLAIM_TIMEOUT_SECONDS": int(env("OUTBOX_CLAIM_TIMEOUT_SECONDS", "300")),
+        "OUTBOX_BATCH_SIZE": int(env("OUTBOX_BATCH_SIZE", "200")),
         # The Maildir the development mail catcher writes to; unset in production.
         "MAIL_CATCHER_DIR": env("MAIL_CATCHER_DIR"),
         "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),

@@ -1,5 +1,6 @@
 """The declarative base: stable constraint names and timezone-aware UTC timestamps everywhere."""
 
+import enum
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,6 +35,18 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def enum_column(enum_type: type[enum.StrEnum], name: str, length: int = 20) -> sa.Enum:
+    """A portable enum column: VARCHAR plus a CHECK constraint, storing the members' values."""
+    return sa.Enum(
+        enum_type,
+        native_enum=False,
+        length=length,
+        create_constraint=True,
+        name=name,
+        values_callable=lambda members: [m.value for m in members],
+    )
 
 
 def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:

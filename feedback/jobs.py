@@ -26,17 +26,19 @@ JobFunction = Callable[[datetime], str | None]
 class Job:
     name: str
     run: JobFunction
+    #: Lower runs first; sending mail comes last so a run sends what the others queued.
+    order: int = 50
 
 
 JOBS: list[Job] = []
 
 
-def job(name: str) -> Callable[[JobFunction], JobFunction]:
+def job(name: str, order: int = 50) -> Callable[[JobFunction], JobFunction]:
     """Register a function as a due-work job under a name shown in `jobs run-due` output."""
 
     def decorator(func: JobFunction) -> JobFunction:
         if all(j.name != name for j in JOBS):
-            JOBS.append(Job(name, func))
+            JOBS.append(Job(name, func, order))
         return func
 
     return decorator
@@ -46,7 +48,7 @@ def run_due(now: datetime | None = None) -> list[tuple[str, str]]:
     """Run every registered job once; a failing job is logged and does not stop the others."""
     moment = now or clock.now()
     results: list[tuple[str, str]] = []
-    for j in JOBS:
+    for j in sorted(JOBS, key=lambda j: j.order):
         try:
             report = j.run(moment)
         except Exception:

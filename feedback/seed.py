@@ -1,4 +1,4 @@
-"""The demo partnership `make run` shows: agencies, practitioners and an account for each role.
+"""The demo partnership `make run` shows: agencies, practitioners, accounts and instruments.
 
 Idempotent: every record is found by its natural key before it is created, so running the seed
 twice changes nothing. Later capabilities extend `seed_demo` with their own demo data.
@@ -203,4 +203,15 @@ def seed_demo() -> int:
                 )
                 existing_people.add(email)
                 added += 1
+    added += _seed_instruments(partnership)
     return added
+
+
+def _seed_instruments(partnership: Partnership) -> int:
+    """Each standard instrument the demo has not copied yet, copied in and published as v1."""
+    from feedback.services import instruments
+
+    missing = instruments.library_not_copied(partnership)
+    for key, _title in missing:
+        instruments.copy_from_library(partnership, key, None, publish=True)
+    return len(missing)

@@ -176,3 +176,128 @@ def api(app: Flask, make_user: Any):  # noqa: ANN201
 @pytest.fixture
 def root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+# -- A real SMTP server on loopback -------------------------------------------------------------
+
+
+class SMTPSink:
+    """An aiosmtpd handler that keeps what it receives and can be told to misbehave."""
+
+    def __init__(self) -> None:
+        import email
+        import email.policy
+
+        self._parse = lambda raw: email.message_from_bytes(raw, policy=email.policy.default)
+        self.messages: list[Any] = []
+        #: address -> SMTP reply for RCPT TO, e.g. "550 5.1.1 No such user"
+        self.refuse: dict[str, str] = {}
+        #: reply for every DATA, e.g. "451 4.3.0 Try again later"; None accepts
+        self.data_reply: str | None = None
+        #: close the connection instead of accepting the Nth message (1-based), once
+        self.drop_at: int | None = None
+        self._seen = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address.lower() in self.refuse:
+            return self.refuse[address.lower()]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        self._seen += 1
+        if self.drop_at is not None and self._seen == self.drop_at:
+            self.drop_at = None
+            server.transport.close()
+            return "421 4.4.2 Connection dropped"
+        if self.data_reply:
+            return self.data_reply
+        self.messages.append(self._parse(envelope.original_content or envelope.content))
+        return "250 Message accepted"
+
+    def to(self, address: str) -> list[Any]:
+        return [m for m in self.messages if m["To"] == address]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp(app: Flask) -> Iterator[Any]:
+    """A running SMTP server the app sends to; `smtp.stop()` / `smtp.start()` take it down/up."""
+    from aiosmtpd.controller import Controller
+
+    from feedback.extensions import mail
+
+    sink = SMTPSink()
+    port = free_port()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_SUPPRESS_SEND=False)
+    mail.init_app(app)
+    controller: list[Any] = []
+
+    def start() -> None:
+        controller.append(Controller(sink, hostname="127.0.0.1", port=port))
+        controller[-1].start()
+
+    def stop() -> None:
+        while controller:
+            controller.pop().stop()
+
+    sink.start, sink.stop = start, stop  # type: ignore[attr-defined]
+    start()
+    yield sink
+    stop()
+
+
+def published_version(partnership: Any, definition: dict[str, Any]) -> Any:
+    """An instrument with one published version of this definition."""
+    from feedback import clock
+    from feedback.models import Instrument, InstrumentVersion, VersionStatus
+
+    instrument = Instrument(
+        partnership_id=partnership.id, key=definition["key"], title=definition["title"]
+    )
+    version = InstrumentVersion(
+        instrument=instrument,
+        partnership_id=partnership.id,
+        number=1,
+        definition=definition,
+        status=VersionStatus.PUBLISHED,
+        published_at=clock.now(),
+    )
+    db.session.add_all([instrument, version])
+    db.session.commit()
+    return version
+
+
+SURVEY = {
+    "schema_version": 1,
+    "key": "staff_pulse",
+    "title": "Staff pulse survey",
+    "pages": [
+        {
+            "key": "practice",
+            "title": "Your practice",
+            "questions": [
+                {"key": "thresholds", "type": "likert", "required": True,
+                 "label": "I know the thresholds and how to refer"},
+                {"key": "supervision", "type": "yes_no", "required": True,
+                 "label": "Do you get regular safeguarding supervision?"},
+                {"key": "why_not", "type": "long_text", "label": "What gets in the way?",
+                 "show_if": {"question": "supervision", "equals": False}},
+            ],
+        },
+        {
+            "key": "more",
+            "title": "Anything else",
+            "questions": [
+                {"key": "helps", "type": "long_text", "label": "What helps you most?"},
+            ],
+        },
+    ],
+}

@@ -23,11 +23,11 @@ api = FeedbackApi()
 
 def init_app(app: Flask) -> None:
     """Register the API's blueprints and its handler for refused domain requests."""
-    from feedback.api import agencies, people
+    from feedback.api import agencies, instruments, people
     from feedback.extensions import csrf
 
     api.init_app(app)
-    for module in (agencies, people):
+    for module in (agencies, people, instruments):
         csrf.exempt(module.bp)  # token-authenticated, never cookie-authenticated
         api.register_blueprint(module.bp)
 
@@ -36,5 +36,7 @@ def init_app(app: Flask) -> None:
         if not is_api_request():
             raise error
         status = 404 if isinstance(error, NotFound) else 422
-        details = [{"path": error.field or "", "message": error.message}]
+        details = getattr(error, "details", None) or [
+            {"path": error.field or "", "message": error.message}
+        ]
         return error_response(status, error.message, details)

@@ -2,15 +2,35 @@
 
 from feedback.models.accounts import ApiToken, Role, User
 from feedback.models.audit import AuditEvent
+from feedback.models.campaigns import (
+    Campaign,
+    CampaignStatus,
+    DeliveryStatus,
+    Invitation,
+    OutboxMessage,
+    Response,
+    ResponseMode,
+)
+from feedback.models.instruments import Instrument, InstrumentVersion, VersionStatus
 from feedback.models.partnership import Agency, Partnership, Person, Sector
 
 __all__ = [
     "Agency",
     "ApiToken",
     "AuditEvent",
+    "Campaign",
+    "CampaignStatus",
+    "DeliveryStatus",
+    "Invitation",
+    "OutboxMessage",
+    "Response",
+    "ResponseMode",
+    "Instrument",
+    "InstrumentVersion",
     "Partnership",
     "Person",
     "Role",
     "Sector",
     "User",
+    "VersionStatus",
 ]

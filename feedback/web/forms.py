@@ -92,3 +92,7 @@ class ImportForm(FlaskForm):
         validators=[FileRequired(message="Select a CSV file to upload")],
     )
     submit = SubmitField("Import practitioners", widget=GovSubmitInput())
+
+
+class OptOutForm(FlaskForm):
+    submit = SubmitField("Stop emails from the partnership", widget=GovSubmitInput())

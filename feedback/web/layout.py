@@ -14,6 +14,7 @@ NAVIGATION: list[tuple[str, str, tuple[Role, ...]]] = [
     ("Home", "home.index", ()),
     ("Agencies", "people.agencies", ()),
     ("Practitioners", "people.people", (Role.ADMIN,)),
+    ("Instruments", "instruments.index", (Role.ADMIN,)),
     ("Accounts", "admin.users", (Role.ADMIN,)),
     ("Mail", "admin.mail", (Role.ADMIN,)),
 ]

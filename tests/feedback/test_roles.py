@@ -20,6 +20,10 @@ PAGES: dict[str, tuple[str, object, int]] = {
     "assets.govuk_bundle": ("/govuk/govuk-frontend.min.css", PUBLIC, 200),
     "ops.healthz": ("/healthz", PUBLIC, 200),
     "auth.sign_in": ("/sign-in", PUBLIC, 200),
+    # Respondent pages need no account: the link's token is the key (an unknown one is a 404).
+    "respond.answer": ("/r/not-a-token", PUBLIC, 404),
+    "respond.done": ("/r/not-a-token/done", PUBLIC, 404),
+    "respond.opt_out": ("/r/not-a-token/opt-out", PUBLIC, 404),
     "api-docs.openapi_json": ("/api/v1/openapi.json", PUBLIC, 200),
     "home.index": ("/", ALL, 200),
     "people.agencies": ("/agencies", ALL, 200),
@@ -29,10 +33,32 @@ PAGES: dict[str, tuple[str, object, int]] = {
     "admin.users": ("/admin/users", ADMIN, 200),
     "admin.mail": ("/admin/mail", ADMIN, 200),
     "admin.mail_message": ("/admin/mail/no-such-message", ADMIN, 404),
+    "instruments.index": ("/instruments", ADMIN, 200),
+    "instruments.new": ("/instruments/new", ADMIN, 200),
+    "instruments.copy": ("/instruments/copy", ADMIN, 200),
+    "instruments.upload": ("/instruments/import", ADMIN, 200),
+    "instruments.show": ("/instruments/1", ADMIN, 404),
+    "instruments.details": ("/instruments/1/details", ADMIN, 404),
+    "instruments.page_new": ("/instruments/1/pages/new", ADMIN, 404),
+    "instruments.page_edit": ("/instruments/1/pages/0", ADMIN, 404),
+    "instruments.question_new": ("/instruments/1/pages/0/questions/new", ADMIN, 404),
+    "instruments.question_edit": ("/instruments/1/pages/0/questions/0", ADMIN, 404),
+    "instruments.version": ("/instruments/1/versions/1", ADMIN, 404),
+    "instruments.xlsform": ("/instruments/1/versions/1/xlsform", ADMIN, 404),
+    "instruments.preview": ("/instruments/1/versions/1/preview", ADMIN, 404),
+    "instruments.preview_page": ("/instruments/1/versions/1/preview/0", ADMIN, 404),
+    "instruments.preview_end": ("/instruments/1/versions/1/preview/end", ADMIN, 404),
 }
-#: POST-only pages: endpoint -> (URL, roles admitted or PUBLIC, status for an admitted visitor)
+#: POST-only pages: endpoint -> (URL, roles admitted or PUBLIC, status for an admitted visitor);
+#: others get 403, or 302 to sign in without a session
 POSTS: dict[str, tuple[str, object, int]] = {
-    "auth.sign_out": ("/sign-out", PUBLIC, 302),
+    "instruments.publish": ("/instruments/1/publish", ADMIN, 404),
+    "instruments.archive": ("/instruments/1/archive", ADMIN, 404),
+    "instruments.page_move": ("/instruments/1/pages/0/move", ADMIN, 404),
+    "instruments.page_delete": ("/instruments/1/pages/0/delete", ADMIN, 404),
+    "instruments.question_move": ("/instruments/1/pages/0/questions/0/move", ADMIN, 404),
+    "instruments.question_delete": ("/instruments/1/pages/0/questions/0/delete", ADMIN, 404),
+    "auth.sign_out": ("/sign-out", PUBLIC, 302),  # last: it ends the session
 }
 #: API endpoint -> (method, URL, roles admitted)
 API: dict[str, tuple[str, str, frozenset[Role]]] = {
@@ -41,6 +67,12 @@ API: dict[str, tuple[str, str, frozenset[Role]]] = {
     "api_people.list_people": ("GET", "/api/v1/people", ADMIN),
     "api_people.create_person": ("POST", "/api/v1/people", ADMIN),
     "api_people.import_people": ("POST", "/api/v1/people/import", ADMIN),
+    "api_instruments.list_instruments": ("GET", "/api/v1/instruments", ALL),
+    "api_instruments.create_instrument": ("POST", "/api/v1/instruments", ADMIN),
+    "api_instruments.get_instrument": ("GET", "/api/v1/instruments/1", ALL),
+    "api_instruments.publish_instrument": ("POST", "/api/v1/instruments/1/publish", ADMIN),
+    "api_instruments.import_xlsform": ("POST", "/api/v1/instruments/import-xlsform", ADMIN),
+    "api_instruments.download_xlsform": ("GET", "/api/v1/instruments/1/xlsform", ALL),
 }
 
 
@@ -78,11 +110,15 @@ def test_each_page_admits_exactly_its_roles(app, client, make_user, root, role):
             failures.append(f"{url}: {response.status_code}, expected {expected}")
         if expected == 302 and admitted != PUBLIC:
             assert "/sign-in" in response.headers["Location"]
-    for url, _admitted, ok_status in POSTS.values():
+    for url, admitted, ok_status in POSTS.values():
         token = csrf_token(client, "/sign-in" if role is None else "/")
         response = client.post(url, data={"csrf_token": token})
-        if response.status_code != ok_status:
-            failures.append(f"POST {url}: {response.status_code}, expected {ok_status}")
+        if admitted == PUBLIC or (role is not None and role in admitted):
+            expected = ok_status
+        else:
+            expected = 302 if role is None else 403
+        if response.status_code != expected:
+            failures.append(f"POST {url}: {response.status_code}, expected {expected}")
     assert not failures, failures
 
 

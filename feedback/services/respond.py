@@ -1,0 +1,171 @@
+"""The respondent's side: finding an invitation by its link, saving each page, submitting once,
+and opting out. Nothing here writes a precise time or a link onto an anonymous response."""
+
+import enum
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+import forms
+from feedback import clock
+from feedback.extensions import db
+from feedback.models.campaigns import (
+    Campaign,
+    CampaignStatus,
+    DeliveryStatus,
+    Invitation,
+    OutboxMessage,
+    Response,
+    ResponseMode,
+)
+from feedback.services import audit, messages, transaction
+
+
+class Gate(enum.StrEnum):
+    """Why a link cannot be answered now, each with its own clear page."""
+
+    OPEN = "open"
+    UNKNOWN = "unknown"
+    OPTED_OUT = "opted_out"
+    NOT_YET_OPEN = "not_yet_open"
+    PAUSED = "paused"
+    CLOSED = "closed"
+    RESPONDED = "responded"
+
+
+@dataclass(frozen=True)
+class Visit:
+    """What a link leads to right now."""
+
+    gate: Gate
+    invitation: Invitation | None = None
+
+    @property
+    def campaign(self) -> Campaign | None:
+        return self.invitation.campaign if self.invitation else None
+
+
+def find(token: str) -> Visit:
+    """Look an invitation up by its link and say whether it can be answered now."""
+    if not token or len(token) > 64:
+        return Visit(Gate.UNKNOWN)
+    invitation = db.session.scalar(
+        sa.select(Invitation).where(Invitation.token_hash == messages.hash_token(token))
+    )
+    if invitation is None:
+        return Visit(Gate.UNKNOWN)
+    campaign = invitation.campaign
+    now = clock.now()
+    if invitation.responded:
+        gate = Gate.RESPONDED
+    elif invitation.person.opted_out_at is not None:
+        gate = Gate.OPTED_OUT
+    elif campaign.status == CampaignStatus.CLOSED or now >= campaign.closes_at:
+        gate = Gate.CLOSED
+    elif campaign.status == CampaignStatus.PAUSED:
+        gate = Gate.PAUSED
+    elif campaign.status != CampaignStatus.LIVE or now < campaign.opens_at:
+        gate = Gate.NOT_YET_OPEN
+    else:
+        gate = Gate.OPEN
+    return Visit(gate, invitation)
+
+
+def definition_of(invitation: Invitation) -> dict[str, Any]:
+    return invitation.campaign.instrument_version.definition
+
+
+def mark_opened(invitation: Invitation) -> None:
+    if invitation.opened_at is None:
+        with transaction():
+            invitation.opened_at = clock.now()
+
+
+def save_page(invitation: Invitation, page_answers: dict[str, Any], next_page: int) -> None:
+    """Keep this page's answers and where they are, so the link reopens at the same place."""
+    with transaction():
+        draft = dict(invitation.draft_answers or {})
+        draft.update(page_answers)
+        invitation.draft_answers = draft  # a new dict, so the JSON column sees the change
+        invitation.current_page = max(next_page, 0)
+        if invitation.started_at is None:
+            invitation.started_at = clock.now()
+
+
+def submit(invitation: Invitation) -> bool:
+    """Turn the saved answers into one response. Returns False if it was already submitted.
+
+    The guard is the conditional UPDATE: of two submissions racing (double click, two tabs),
+    only one changes the invitation, and only that one writes a response.
+    """
+    now = clock.now()
+    campaign = invitation.campaign
+    anonymous = campaign.mode == ResponseMode.ANONYMOUS
+    answers = forms.effective_answers(definition_of(invitation), invitation.draft_answers or {})
+    person = invitation.person
+    with transaction():
+        claimed = db.session.execute(
+            sa.update(Invitation)
+            .where(Invitation.id == invitation.id, Invitation.responded.is_(False))
+            .values(
+                responded=True,
+                completed_at=None if anonymous else now,
+                draft_answers=None,
+                current_page=0,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed != 1:
+            return False
+        db.session.add(
+            Response(
+                id=uuid.uuid4().hex,
+                campaign_id=campaign.id,
+                instrument_version_id=campaign.instrument_version_id,
+                person_id=None if anonymous else person.id,
+                agency_id=person.agency_id,
+                job_role=person.job_role,
+                submitted_on=now.date(),
+                submitted_at=None if anonymous else now,
+                answers=answers,
+            )
+        )
+        # Reminders already queued are pointless now.
+        db.session.execute(
+            sa.update(OutboxMessage)
+            .where(
+                OutboxMessage.invitation_id == invitation.id,
+                OutboxMessage.kind == "reminder",
+                OutboxMessage.status == DeliveryStatus.PENDING,
+            )
+            .values(status=DeliveryStatus.FAILED, last_error="already responded")
+        )
+    db.session.expire(invitation)
+    return True
+
+
+def opt_out(invitation: Invitation, now: datetime | None = None) -> None:
+    """Stop all email to this person from the partnership, now and in future campaigns."""
+    now = now or clock.now()
+    person = invitation.person
+    with transaction():
+        if person.opted_out_at is None:
+            person.opted_out_at = now
+        pending = sa.select(Invitation.id).where(Invitation.person_id == person.id)
+        db.session.execute(
+            sa.update(OutboxMessage)
+            .where(
+                OutboxMessage.invitation_id.in_(pending),
+                OutboxMessage.status == DeliveryStatus.PENDING,
+            )
+            .values(status=DeliveryStatus.FAILED, last_error="opted out")
+        )
+        audit.record(
+            "person.opt_out",
+            partnership_id=person.partnership_id,
+            record_type="person",
+            record_id=person.id,
+        )

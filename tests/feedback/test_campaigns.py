@@ -1,0 +1,307 @@
+"""Campaigns end to end below the web pages: launching, the outbox and a real SMTP server,
+reminders, closing, exactly-once submission and what anonymity leaves behind."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from feedback import clock, jobs
+from feedback.extensions import db
+from feedback.models import (
+    Agency,
+    Campaign,
+    CampaignStatus,
+    DeliveryStatus,
+    Invitation,
+    OutboxMessage,
+    Person,
+    Response,
+)
+from feedback.services import ServiceError, outbox, respond
+from feedback.services import campaigns as campaign_service
+from tests.conftest import SURVEY, published_version
+
+START = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+LINK = re.compile(r"/r/([A-Za-z0-9_-]+)\b(?!/)")
+
+
+@pytest.fixture(autouse=True)
+def campaign_time():
+    """Every test here happens on the campaign's first morning unless it moves the clock."""
+    clock.set_now(START)
+    yield
+    clock.set_now(None)
+
+
+@pytest.fixture
+def people(partnership):
+    police = Agency(partnership_id=partnership.id, name="Testshire Police", sector="police")
+    school = Agency(partnership_id=partnership.id, name="Hilltop School", sector="education")
+    db.session.add_all([police, school])
+    db.session.flush()
+    folk = [
+        Person(partnership_id=partnership.id, name=f"Officer {i}", email=f"officer{i}@example.org",
+               agency_id=police.id, job_role="Police Constable")
+        for i in range(3)
+    ] + [
+        Person(partnership_id=partnership.id, name="Teacher One", email="teacher@example.org",
+               agency_id=school.id, job_role="Teacher"),
+    ]
+    db.session.add_all(folk)
+    db.session.commit()
+    return folk
+
+
+def make_campaign(partnership, people, mode="confidential", reminder_days=(7, 14), days=21):
+    version = published_version(partnership, SURVEY)
+    spec = campaign_service.CampaignSpec(
+        instrument_version_id=version.id, title="Spring staff survey", mode=mode,
+        opens_at=START, closes_at=START + timedelta(days=days),
+        audience={"person_ids": [p.id for p in people]}, reminder_days=tuple(reminder_days))
+    with clock.frozen_at(START):
+        campaign = campaign_service.create_campaign(partnership, spec, None)
+        campaign_service.launch(campaign, None)
+    return campaign
+
+
+def run_due(moment):
+    with clock.frozen_at(moment):
+        return dict(jobs.run_due(moment))
+
+
+def subject(message) -> str:
+    # Flask-Mail folds some headers with a leading space; mail clients ignore it.
+    return str(message["Subject"]).strip()
+
+
+def token_from(message) -> str:
+    return LINK.search(message.get_body(("plain",)).get_content()).group(1)
+
+
+def answer_all(token, thresholds=4, supervision=True, helps="Supervision with my DSL"):
+    visit = respond.find(token)
+    assert visit.gate == respond.Gate.OPEN
+    respond.save_page(visit.invitation, {"thresholds": thresholds, "supervision": supervision,
+                                         "why_not": None}, 1)
+    respond.save_page(visit.invitation, {"helps": helps}, 1)
+    return respond.submit(visit.invitation)
+
+
+def count(model, *where):
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+
+
+def test_launch_writes_an_invitation_and_an_email_for_each_person(partnership, people):
+    people[3].opted_out_at = START
+    db.session.commit()
+    campaign = make_campaign(partnership, people)
+    assert campaign.status == CampaignStatus.LIVE
+    assert count(Invitation) == 3  # the opted-out teacher is not invited
+    assert count(OutboxMessage, OutboxMessage.kind == "invitation") == 3
+
+
+def test_launch_with_nobody_in_the_audience_is_refused_and_writes_nothing(partnership):
+    version = published_version(partnership, SURVEY)
+    spec = campaign_service.CampaignSpec(
+        instrument_version_id=version.id, title="Empty", mode="anonymous", opens_at=START,
+        closes_at=START + timedelta(days=7), audience={"agency_ids": [999]})
+    with clock.frozen_at(START):
+        campaign = campaign_service.create_campaign(partnership, spec, None)
+        with pytest.raises(ServiceError, match="Nobody is in the audience"):
+            campaign_service.launch(campaign, None)
+    assert campaign.status == CampaignStatus.DRAFT
+    assert count(Invitation) == 0
+
+
+def test_a_campaign_refuses_moves_that_make_no_sense(partnership, people):
+    campaign = make_campaign(partnership, people)
+    with clock.frozen_at(START), pytest.raises(ServiceError, match="cannot be launched"):
+        campaign_service.launch(campaign, None)
+    with clock.frozen_at(START):
+        campaign_service.change_state(campaign, "close", None)
+        with pytest.raises(ServiceError, match="cannot be extended"):
+            campaign_service.change_state(campaign, "extend", None,
+                                          closes_at=START + timedelta(days=60))
+
+
+def test_invitations_arrive_by_smtp_with_a_working_link_and_an_opt_out(partnership, people,
+                                                                        smtp):
+    make_campaign(partnership, people)
+    assert run_due(START)["dispatch"] == "sent 4, will retry 0, failed 0"
+    assert len(smtp.messages) == 4
+    message = smtp.to("officer0@example.org")[0]
+    body = message.get_body(("plain",)).get_content()
+    assert "Dear Officer," in body
+    assert subject(message).startswith("Staff pulse survey")
+    unsubscribe = str(message["List-Unsubscribe"]).strip()
+    assert unsubscribe.startswith("<http") and unsubscribe.endswith("/opt-out>")
+    assert respond.find(token_from(message)).gate == respond.Gate.OPEN
+    sent = db.session.scalars(sa.select(OutboxMessage)).all()
+    assert all(m.status == DeliveryStatus.SENT and m.body_text is None for m in sent)
+    assert run_due(START + timedelta(minutes=1)).get("dispatch") is None  # nothing sent twice
+
+
+def test_smtp_down_then_back_delivers_everything_once(partnership, people, smtp):
+    make_campaign(partnership, people)
+    smtp.stop()
+    assert "will retry 4" in run_due(START)["dispatch"]
+    smtp.start()
+    assert run_due(START + timedelta(seconds=10)).get("dispatch") is None  # backing off
+    run_due(START + timedelta(minutes=5))
+    assert sorted(m["To"] for m in smtp.messages) == sorted(p.email for p in people)
+
+
+def test_a_permanent_refusal_fails_only_that_recipient(partnership, people, smtp):
+    smtp.refuse["officer1@example.org"] = "550 5.1.1 No such mailbox"
+    make_campaign(partnership, people)
+    assert run_due(START)["dispatch"] == "sent 3, will retry 0, failed 1"
+    failed = db.session.scalars(sa.select(Invitation).where(
+        Invitation.delivery == DeliveryStatus.FAILED)).all()
+    assert [i.person.email for i in failed] == ["officer1@example.org"]
+    assert "550" in db.session.scalar(sa.select(OutboxMessage.last_error).where(
+        OutboxMessage.status == DeliveryStatus.FAILED))
+
+
+def test_a_temporary_refusal_is_retried_later(partnership, people, smtp):
+    smtp.data_reply = "451 4.3.0 Mailbox busy"
+    make_campaign(partnership, people)
+    assert run_due(START)["dispatch"] == "sent 0, will retry 4, failed 0"
+    smtp.data_reply = None
+    run_due(START + timedelta(minutes=5))
+    assert len(smtp.messages) == 4
+
+
+def test_a_connection_dropped_mid_batch_loses_nothing(partnership, people, smtp):
+    smtp.drop_at = 2
+    make_campaign(partnership, people)
+    first = run_due(START)["dispatch"]
+    assert first.startswith("sent 1,")
+    run_due(START + timedelta(minutes=5))
+    delivered = sorted(m["To"] for m in smtp.messages)
+    assert sorted(set(delivered)) == sorted(p.email for p in people)
+    assert len(delivered) <= len(people) + 1  # at most the one in flight twice
+
+
+def test_messages_claimed_by_a_dispatcher_that_died_are_taken_over(app, partnership, people,
+                                                                   smtp):
+    make_campaign(partnership, people)
+    with clock.frozen_at(START):
+        claimed = outbox.claim(START, 10, worker="crashed-worker")
+    assert len(claimed) == 4
+    assert run_due(START + timedelta(seconds=30)).get("dispatch") is None  # still theirs
+    timeout = app.config["OUTBOX_CLAIM_TIMEOUT_SECONDS"]
+    run_due(START + timedelta(seconds=timeout + 1))
+    assert len(smtp.messages) == 4
+
+
+def test_reminders_go_only_to_non_responders_and_never_after_closing(partnership, people, smtp):
+    make_campaign(partnership, people, reminder_days=(7, 14), days=10)
+    run_due(START)
+    token = token_from(smtp.to("officer0@example.org")[0])
+    with clock.frozen_at(START + timedelta(days=1)):
+        assert answer_all(token)
+    run_due(START + timedelta(days=7, hours=1))
+    reminders = [m for m in smtp.messages if subject(m).startswith("Reminder:")]
+    assert sorted(m["To"] for m in reminders) == sorted(
+        p.email for p in people if p.email != "officer0@example.org")
+    results = run_due(START + timedelta(days=15))
+    assert results["close_campaigns"] == "closed 1 campaign(s)"
+    assert len([m for m in smtp.messages if subject(m).startswith("Reminder:")]) == 3
+
+
+def test_after_a_long_outage_only_one_reminder_goes(partnership, people, smtp):
+    make_campaign(partnership, people, reminder_days=(3, 6), days=30)
+    run_due(START)
+    run_due(START + timedelta(days=8))  # both reminder days have passed
+    reminders = smtp.to("teacher@example.org")
+    assert [subject(m).startswith("Reminder:") for m in reminders] == [False, True]
+
+
+def test_submitting_twice_creates_one_response(partnership, people, smtp):
+    make_campaign(partnership, people)
+    run_due(START)
+    token = token_from(smtp.to("officer2@example.org")[0])
+    with clock.frozen_at(START + timedelta(hours=2)):
+        assert answer_all(token) is True
+        invitation = db.session.scalar(sa.select(Invitation).where(
+            Invitation.token_hash == respond.messages.hash_token(token)))
+        assert respond.submit(invitation) is False
+        assert respond.find(token).gate == respond.Gate.RESPONDED
+    assert count(Response) == 1
+
+
+def test_answers_are_saved_page_by_page_and_the_link_reopens_where_they_left(partnership,
+                                                                              people, smtp):
+    make_campaign(partnership, people)
+    run_due(START)
+    token = token_from(smtp.to("officer0@example.org")[0])
+    visit = respond.find(token)
+    respond.save_page(visit.invitation, {"thresholds": 2, "supervision": False,
+                                         "why_not": "No time"}, 1)
+    db.session.expire_all()
+    again = respond.find(token).invitation
+    assert again.current_page == 1
+    assert again.draft_answers["why_not"] == "No time"
+
+
+def test_an_opted_out_person_is_never_invited_again(partnership, people, smtp):
+    make_campaign(partnership, people)
+    run_due(START)
+    token = token_from(smtp.to("teacher@example.org")[0])
+    respond.opt_out(respond.find(token).invitation, START)
+    assert respond.find(token).gate == respond.Gate.OPTED_OUT
+    version = published_version(partnership, {**SURVEY, "key": "autumn"})
+    spec = campaign_service.CampaignSpec(
+        instrument_version_id=version.id, title="Autumn", mode="anonymous", opens_at=START,
+        closes_at=START + timedelta(days=7), audience={"person_ids": [p.id for p in people]})
+    with clock.frozen_at(START):
+        autumn = campaign_service.create_campaign(partnership, spec, None)
+        assert campaign_service.launch(autumn, None) == 3
+
+
+def test_closed_and_paused_campaigns_and_unknown_links_are_refused(partnership, people, smtp):
+    campaign = make_campaign(partnership, people)
+    run_due(START)
+    token = token_from(smtp.messages[0])
+    assert respond.find("not-a-real-token").gate == respond.Gate.UNKNOWN
+    with clock.frozen_at(START):
+        campaign_service.change_state(campaign, "pause", None)
+        assert respond.find(token).gate == respond.Gate.PAUSED
+        campaign_service.change_state(campaign, "resume", None)
+        assert respond.find(token).gate == respond.Gate.OPEN
+        campaign_service.change_state(campaign, "close", None)
+        assert respond.find(token).gate == respond.Gate.CLOSED
+
+
+def test_anonymous_responses_cannot_be_linked_to_who_gave_them(partnership, people, smtp):
+    make_campaign(partnership, people, mode="anonymous")
+    run_due(START)
+    first = token_from(smtp.to("officer0@example.org")[0])
+    second = token_from(smtp.to("officer1@example.org")[0])
+    with clock.frozen_at(START + timedelta(hours=1)):
+        answer_all(first, helps="first answer")
+    with clock.frozen_at(START + timedelta(hours=3)):
+        answer_all(second, helps="second answer")
+    responses = db.session.scalars(sa.select(Response)).all()
+    assert len(responses) == 2
+    for response in responses:
+        assert response.person_id is None
+        assert response.submitted_at is None
+        assert response.submitted_on == START.date()
+        assert not any("invitation" in column.key for column in Response.__table__.columns)
+    # The invitations only say that they were used: no time, no answers.
+    used = db.session.scalars(sa.select(Invitation).where(Invitation.responded)).all()
+    assert len(used) == 2
+    assert all(i.completed_at is None and i.draft_answers is None for i in used)
+    # Both responses share the police agency, so that is no help either.
+    assert {r.agency_id for r in responses} == {people[0].agency_id}
+
+
+def test_jobs_run_due_closes_campaigns_at_the_time_given(runner, partnership, people):
+    campaign = make_campaign(partnership, people, days=5)
+    result = runner.invoke(args=["jobs", "run-due", "--now", "2027-03-07T00:00:00Z"])
+    assert "close_campaigns: closed 1 campaign(s)" in result.output
+    db.session.refresh(campaign)
+    assert campaign.status == CampaignStatus.CLOSED
