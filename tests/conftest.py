@@ -284,12 +284,24 @@ SURVEY = {
             "key": "practice",
             "title": "Your practice",
             "questions": [
-                {"key": "thresholds", "type": "likert", "required": True,
-                 "label": "I know the thresholds and how to refer"},
-                {"key": "supervision", "type": "yes_no", "required": True,
-                 "label": "Do you get regular safeguarding supervision?"},
-                {"key": "why_not", "type": "long_text", "label": "What gets in the way?",
-                 "show_if": {"question": "supervision", "equals": False}},
+                {
+                    "key": "thresholds",
+                    "type": "likert",
+                    "required": True,
+                    "label": "I know the thresholds and how to refer",
+                },
+                {
+                    "key": "supervision",
+                    "type": "yes_no",
+                    "required": True,
+                    "label": "Do you get regular safeguarding supervision?",
+                },
+                {
+                    "key": "why_not",
+                    "type": "long_text",
+                    "label": "What gets in the way?",
+                    "show_if": {"question": "supervision", "equals": False},
+                },
             ],
         },
         {

@@ -347,3 +347,75 @@ def close_due_campaigns(now: datetime) -> str | None:
                 detail={"by": "schedule"},
             )
     return f"closed {len(due)} campaign(s)" if due else None
+
+
+# -- Response rates ------------------------------------------------------------------------------
+
+RATE_COLUMNS = ("invited", "sent", "failed", "opened", "started", "completed", "opted_out")
+RATE_LABELS = {
+    "invited": "Invited",
+    "sent": "Sent",
+    "failed": "Delivery failed",
+    "opened": "Opened",
+    "started": "Started",
+    "completed": "Completed",
+    "opted_out": "Opted out",
+}
+
+
+@dataclass(frozen=True)
+class RateTable:
+    """Live response figures, overall and per agency; cells may be Suppressed markers."""
+
+    overall: dict[str, Any]
+    by_agency: list[tuple[str, dict[str, Any]]]
+    suppressed: bool
+
+    @property
+    def completion_percent(self) -> float | None:
+        invited, completed = self.overall.get("invited"), self.overall.get("completed")
+        if not isinstance(invited, int) or not isinstance(completed, int) or not invited:
+            return None
+        return round(100 * completed / invited, 1)
+
+
+def rates(campaign: Campaign, *, disclose_small: bool, threshold: int) -> RateTable:
+    """Invited, sent, failed, opened, started, completed and opted out, overall and by agency.
+
+    For anyone but admins (disclose_small=False), per-agency counts under the partnership's
+    threshold are hidden, with secondary suppression down each column, whose overall figure is
+    shown and would otherwise give a hidden count away.
+    """
+    from analysis.disclosure import suppress_counts
+    from feedback.models import Agency
+
+    rows = db.session.execute(
+        sa.select(
+            sa.func.coalesce(Agency.name, "No agency recorded"),
+            sa.func.count(Invitation.id),
+            sa.func.count(sa.case((Invitation.delivery == DeliveryStatus.SENT, 1))),
+            sa.func.count(sa.case((Invitation.delivery == DeliveryStatus.FAILED, 1))),
+            sa.func.count(Invitation.opened_at),
+            sa.func.count(
+                sa.case((sa.or_(Invitation.started_at.is_not(None), Invitation.responded), 1))
+            ),
+            sa.func.count(sa.case((Invitation.responded, 1))),
+            sa.func.count(Person.opted_out_at),
+        )
+        .select_from(Invitation)
+        .join(Person, Person.id == Invitation.person_id)
+        .outerjoin(Agency, Agency.id == Person.agency_id)
+        .where(Invitation.campaign_id == campaign.id)
+        .group_by(Agency.name)
+        .order_by(Agency.name)
+    ).all()
+    by_agency = {name: dict(zip(RATE_COLUMNS, counts, strict=True)) for name, *counts in rows}
+    overall = {c: sum(r[c] for r in by_agency.values()) for c in RATE_COLUMNS}
+    if disclose_small:
+        return RateTable(overall, list(by_agency.items()), suppressed=False)
+    shown: dict[str, dict[str, Any]] = {name: {} for name in by_agency}
+    for column in RATE_COLUMNS:
+        cells = suppress_counts({n: r[column] for n, r in by_agency.items()}, threshold).cells
+        for name, cell in cells.items():
+            shown[name][column] = cell
+    return RateTable(overall, list(shown.items()), suppressed=True)

@@ -11,7 +11,6 @@ from feedback import clock, jobs
 from feedback.extensions import db
 from feedback.models import (
     Agency,
-    Campaign,
     CampaignStatus,
     DeliveryStatus,
     Invitation,
@@ -42,12 +41,22 @@ def people(partnership):
     db.session.add_all([police, school])
     db.session.flush()
     folk = [
-        Person(partnership_id=partnership.id, name=f"Officer {i}", email=f"officer{i}@example.org",
-               agency_id=police.id, job_role="Police Constable")
+        Person(
+            partnership_id=partnership.id,
+            name=f"Officer {i}",
+            email=f"officer{i}@example.org",
+            agency_id=police.id,
+            job_role="Police Constable",
+        )
         for i in range(3)
     ] + [
-        Person(partnership_id=partnership.id, name="Teacher One", email="teacher@example.org",
-               agency_id=school.id, job_role="Teacher"),
+        Person(
+            partnership_id=partnership.id,
+            name="Teacher One",
+            email="teacher@example.org",
+            agency_id=school.id,
+            job_role="Teacher",
+        ),
     ]
     db.session.add_all(folk)
     db.session.commit()
@@ -57,9 +66,14 @@ def people(partnership):
 def make_campaign(partnership, people, mode="confidential", reminder_days=(7, 14), days=21):
     version = published_version(partnership, SURVEY)
     spec = campaign_service.CampaignSpec(
-        instrument_version_id=version.id, title="Spring staff survey", mode=mode,
-        opens_at=START, closes_at=START + timedelta(days=days),
-        audience={"person_ids": [p.id for p in people]}, reminder_days=tuple(reminder_days))
+        instrument_version_id=version.id,
+        title="Spring staff survey",
+        mode=mode,
+        opens_at=START,
+        closes_at=START + timedelta(days=days),
+        audience={"person_ids": [p.id for p in people]},
+        reminder_days=tuple(reminder_days),
+    )
     with clock.frozen_at(START):
         campaign = campaign_service.create_campaign(partnership, spec, None)
         campaign_service.launch(campaign, None)
@@ -83,8 +97,9 @@ def token_from(message) -> str:
 def answer_all(token, thresholds=4, supervision=True, helps="Supervision with my DSL"):
     visit = respond.find(token)
     assert visit.gate == respond.Gate.OPEN
-    respond.save_page(visit.invitation, {"thresholds": thresholds, "supervision": supervision,
-                                         "why_not": None}, 1)
+    respond.save_page(
+        visit.invitation, {"thresholds": thresholds, "supervision": supervision, "why_not": None}, 1
+    )
     respond.save_page(visit.invitation, {"helps": helps}, 1)
     return respond.submit(visit.invitation)
 
@@ -105,8 +120,13 @@ def test_launch_writes_an_invitation_and_an_email_for_each_person(partnership, p
 def test_launch_with_nobody_in_the_audience_is_refused_and_writes_nothing(partnership):
     version = published_version(partnership, SURVEY)
     spec = campaign_service.CampaignSpec(
-        instrument_version_id=version.id, title="Empty", mode="anonymous", opens_at=START,
-        closes_at=START + timedelta(days=7), audience={"agency_ids": [999]})
+        instrument_version_id=version.id,
+        title="Empty",
+        mode="anonymous",
+        opens_at=START,
+        closes_at=START + timedelta(days=7),
+        audience={"agency_ids": [999]},
+    )
     with clock.frozen_at(START):
         campaign = campaign_service.create_campaign(partnership, spec, None)
         with pytest.raises(ServiceError, match="Nobody is in the audience"):
@@ -122,12 +142,12 @@ def test_a_campaign_refuses_moves_that_make_no_sense(partnership, people):
     with clock.frozen_at(START):
         campaign_service.change_state(campaign, "close", None)
         with pytest.raises(ServiceError, match="cannot be extended"):
-            campaign_service.change_state(campaign, "extend", None,
-                                          closes_at=START + timedelta(days=60))
+            campaign_service.change_state(
+                campaign, "extend", None, closes_at=START + timedelta(days=60)
+            )
 
 
-def test_invitations_arrive_by_smtp_with_a_working_link_and_an_opt_out(partnership, people,
-                                                                        smtp):
+def test_invitations_arrive_by_smtp_with_a_working_link_and_an_opt_out(partnership, people, smtp):
     make_campaign(partnership, people)
     assert run_due(START)["dispatch"] == "sent 4, will retry 0, failed 0"
     assert len(smtp.messages) == 4
@@ -157,11 +177,13 @@ def test_a_permanent_refusal_fails_only_that_recipient(partnership, people, smtp
     smtp.refuse["officer1@example.org"] = "550 5.1.1 No such mailbox"
     make_campaign(partnership, people)
     assert run_due(START)["dispatch"] == "sent 3, will retry 0, failed 1"
-    failed = db.session.scalars(sa.select(Invitation).where(
-        Invitation.delivery == DeliveryStatus.FAILED)).all()
+    failed = db.session.scalars(
+        sa.select(Invitation).where(Invitation.delivery == DeliveryStatus.FAILED)
+    ).all()
     assert [i.person.email for i in failed] == ["officer1@example.org"]
-    assert "550" in db.session.scalar(sa.select(OutboxMessage.last_error).where(
-        OutboxMessage.status == DeliveryStatus.FAILED))
+    assert "550" in db.session.scalar(
+        sa.select(OutboxMessage.last_error).where(OutboxMessage.status == DeliveryStatus.FAILED)
+    )
 
 
 def test_a_temporary_refusal_is_retried_later(partnership, people, smtp):
@@ -184,8 +206,7 @@ def test_a_connection_dropped_mid_batch_loses_nothing(partnership, people, smtp)
     assert len(delivered) <= len(people) + 1  # at most the one in flight twice
 
 
-def test_messages_claimed_by_a_dispatcher_that_died_are_taken_over(app, partnership, people,
-                                                                   smtp):
+def test_messages_claimed_by_a_dispatcher_that_died_are_taken_over(app, partnership, people, smtp):
     make_campaign(partnership, people)
     with clock.frozen_at(START):
         claimed = outbox.claim(START, 10, worker="crashed-worker")
@@ -205,7 +226,8 @@ def test_reminders_go_only_to_non_responders_and_never_after_closing(partnership
     run_due(START + timedelta(days=7, hours=1))
     reminders = [m for m in smtp.messages if subject(m).startswith("Reminder:")]
     assert sorted(m["To"] for m in reminders) == sorted(
-        p.email for p in people if p.email != "officer0@example.org")
+        p.email for p in people if p.email != "officer0@example.org"
+    )
     results = run_due(START + timedelta(days=15))
     assert results["close_campaigns"] == "closed 1 campaign(s)"
     assert len([m for m in smtp.messages if subject(m).startswith("Reminder:")]) == 3
@@ -225,21 +247,24 @@ def test_submitting_twice_creates_one_response(partnership, people, smtp):
     token = token_from(smtp.to("officer2@example.org")[0])
     with clock.frozen_at(START + timedelta(hours=2)):
         assert answer_all(token) is True
-        invitation = db.session.scalar(sa.select(Invitation).where(
-            Invitation.token_hash == respond.messages.hash_token(token)))
+        invitation = db.session.scalar(
+            sa.select(Invitation).where(Invitation.token_hash == respond.messages.hash_token(token))
+        )
         assert respond.submit(invitation) is False
         assert respond.find(token).gate == respond.Gate.RESPONDED
     assert count(Response) == 1
 
 
-def test_answers_are_saved_page_by_page_and_the_link_reopens_where_they_left(partnership,
-                                                                              people, smtp):
+def test_answers_are_saved_page_by_page_and_the_link_reopens_where_they_left(
+    partnership, people, smtp
+):
     make_campaign(partnership, people)
     run_due(START)
     token = token_from(smtp.to("officer0@example.org")[0])
     visit = respond.find(token)
-    respond.save_page(visit.invitation, {"thresholds": 2, "supervision": False,
-                                         "why_not": "No time"}, 1)
+    respond.save_page(
+        visit.invitation, {"thresholds": 2, "supervision": False, "why_not": "No time"}, 1
+    )
     db.session.expire_all()
     again = respond.find(token).invitation
     assert again.current_page == 1
@@ -254,8 +279,13 @@ def test_an_opted_out_person_is_never_invited_again(partnership, people, smtp):
     assert respond.find(token).gate == respond.Gate.OPTED_OUT
     version = published_version(partnership, {**SURVEY, "key": "autumn"})
     spec = campaign_service.CampaignSpec(
-        instrument_version_id=version.id, title="Autumn", mode="anonymous", opens_at=START,
-        closes_at=START + timedelta(days=7), audience={"person_ids": [p.id for p in people]})
+        instrument_version_id=version.id,
+        title="Autumn",
+        mode="anonymous",
+        opens_at=START,
+        closes_at=START + timedelta(days=7),
+        audience={"person_ids": [p.id for p in people]},
+    )
     with clock.frozen_at(START):
         autumn = campaign_service.create_campaign(partnership, spec, None)
         assert campaign_service.launch(autumn, None) == 3
@@ -305,3 +335,30 @@ def test_jobs_run_due_closes_campaigns_at_the_time_given(runner, partnership, pe
     assert "close_campaigns: closed 1 campaign(s)" in result.output
     db.session.refresh(campaign)
     assert campaign.status == CampaignStatus.CLOSED
+
+
+def test_rates_count_each_stage_and_hide_small_agency_counts_from_non_admins(
+    partnership, people, smtp
+):
+    campaign = make_campaign(partnership, people)
+    smtp.refuse["officer2@example.org"] = "550 5.1.1 No such mailbox"
+    run_due(START)
+    answer_all(token_from(smtp.to("officer0@example.org")[0]))
+    full = campaign_service.rates(campaign, disclose_small=True, threshold=3)
+    assert full.overall == {
+        "invited": 4,
+        "sent": 3,
+        "failed": 1,
+        "opened": 0,
+        "started": 1,
+        "completed": 1,
+        "opted_out": 0,
+    }
+    assert dict(full.by_agency)["Hilltop School"]["invited"] == 1
+    hidden = campaign_service.rates(campaign, disclose_small=False, threshold=3)
+    school = dict(hidden.by_agency)["Hilltop School"]
+    police = dict(hidden.by_agency)["Testshire Police"]
+    assert str(school["invited"]) == "[c]"
+    # The police figure would give the school's away (4 - 3), so it is hidden too.
+    assert str(police["invited"]) == "[c]"
+    assert hidden.overall["invited"] == 4

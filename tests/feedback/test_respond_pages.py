@@ -58,8 +58,7 @@ def test_a_practitioner_answers_from_the_email_link_to_the_confirmation(client, 
 
 
 def test_a_missing_answer_shows_an_error_summary_and_keeps_the_other_answers(client, link):
-    html = submit(client, link, {"supervision": "no", "why_not": "Caseload"}).get_data(
-        as_text=True)
+    html = submit(client, link, {"supervision": "no", "why_not": "Caseload"}).get_data(as_text=True)
     assert "There is a problem" in html
     assert 'href="#thresholds' in html
     assert "Caseload" in html  # what they typed is still there
@@ -69,8 +68,9 @@ def test_a_missing_answer_shows_an_error_summary_and_keeps_the_other_answers(cli
 def test_a_question_shown_only_for_some_answers_is_skipped_without_javascript(client, link):
     submit(client, link, {"thresholds": "3", "supervision": "yes", "why_not": "ignored"})
     db.session.expire_all()
-    draft = db.session.scalar(sa.select(Invitation.draft_answers).where(
-        Invitation.draft_answers.is_not(None)))
+    draft = db.session.scalar(
+        sa.select(Invitation.draft_answers).where(Invitation.draft_answers.is_not(None))
+    )
     assert draft["supervision"] is True
     assert draft.get("why_not") is None
 
