@@ -102,9 +102,19 @@ def register_templates(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Pages, assets, health check and the JSON API."""
     from feedback import api
-    from feedback.web import admin, assets, auth, home, instruments, ops, people, respond
+    from feedback.web import (
+        admin,
+        assets,
+        auth,
+        campaigns,
+        home,
+        instruments,
+        ops,
+        people,
+        respond,
+    )
 
-    for module in (assets, ops, auth, home, people, instruments, admin, respond):
+    for module in (assets, ops, auth, home, people, instruments, campaigns, admin, respond):
         app.register_blueprint(module.bp)
     api.init_app(app)
 

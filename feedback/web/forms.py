@@ -3,14 +3,28 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovDateInput,
     GovFileInput,
     GovPasswordInput,
+    GovRadioInput,
     GovSelect,
     GovSubmitInput,
+    GovTextArea,
     GovTextInput,
 )
-from wtforms import PasswordField, SelectField, StringField, SubmitField
-from wtforms.validators import InputRequired, Length
+from wtforms import (
+    DateField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, Optional
 
 from feedback.models.partnership import SECTOR_LABELS
 
@@ -96,3 +110,73 @@ class ImportForm(FlaskForm):
 
 class OptOutForm(FlaskForm):
     submit = SubmitField("Stop emails from the partnership", widget=GovSubmitInput())
+
+
+class CampaignForm(FlaskForm):
+    """A new campaign: what is asked, of whom, when and how anonymously."""
+
+    instrument_version_id = SelectField(
+        "Instrument", widget=GovSelect(), validators=[InputRequired(message="Choose what to ask")]
+    )
+    title = StringField(
+        "Campaign title",
+        widget=GovTextInput(),
+        description="For example: Section 11 staff survey 2027",
+        validators=[
+            InputRequired(message="Enter a title for the campaign"),
+            Length(max=200, message="Title must be 200 characters or fewer"),
+        ],
+    )
+    mode = RadioField(
+        "How anonymous are the answers?",
+        widget=GovRadioInput(),
+        choices=[],
+        validators=[InputRequired(message="Choose how anonymous the answers are")],
+    )
+    opens_on = DateField(
+        "Opens on",
+        widget=GovDateInput(),
+        format="%d %m %Y",
+        description="Invitations go out from 9am on this day. For example, 1 3 2027",
+        validators=[InputRequired(message="Enter the date the campaign opens")],
+    )
+    closes_on = DateField(
+        "Closes on",
+        widget=GovDateInput(),
+        format="%d %m %Y",
+        description="Answers are taken until midnight at the end of this day.",
+        validators=[InputRequired(message="Enter the date the campaign closes")],
+    )
+    reminder_days = StringField(
+        "Remind people who have not answered after this many days",
+        widget=GovTextInput(),
+        description="Separate days with commas, for example 7, 14. Leave empty for no reminders.",
+        default="7, 14",
+    )
+    agency_ids = SelectMultipleField(
+        "Everyone in these agencies", widget=GovCheckboxesInput(), coerce=int, choices=[]
+    )
+    roles = SelectMultipleField(
+        "Everyone with these job roles", widget=GovCheckboxesInput(), choices=[]
+    )
+    subject_template = StringField(
+        "Email subject",
+        widget=GovTextInput(),
+        validators=[InputRequired(message="Enter the email subject")],
+    )
+    body_template = TextAreaField(
+        "Email message",
+        widget=GovTextArea(),
+        description="You can use {first_name}, {survey_title}, {link}, {close_date} and "
+        "{partnership}. An opt-out link is added at the end.",
+        validators=[InputRequired(message="Enter the email message")],
+    )
+    submit = SubmitField("Save as draft", widget=GovSubmitInput())
+
+
+class CampaignActionForm(FlaskForm):
+    """One lifecycle button on the campaign page; extend also carries the new close date."""
+
+    action = HiddenField()
+    closes_on = DateField("New close date", widget=GovDateInput(), format="%d %m %Y",
+                          validators=[Optional()])

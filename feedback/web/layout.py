@@ -15,6 +15,7 @@ NAVIGATION: list[tuple[str, str, tuple[Role, ...]]] = [
     ("Agencies", "people.agencies", ()),
     ("Practitioners", "people.people", (Role.ADMIN,)),
     ("Instruments", "instruments.index", (Role.ADMIN,)),
+    ("Campaigns", "campaigns.index", (Role.ADMIN, Role.ANALYST, Role.VIEWER)),
     ("Accounts", "admin.users", (Role.ADMIN,)),
     ("Mail", "admin.mail", (Role.ADMIN,)),
 ]

@@ -1,29 +1,33 @@
 """Campaigns end to end below the web pages: launching, the outbox and a real SMTP server,
 reminders, closing, exactly-once submission and what anonymity leaves behind."""
 
-import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from feedback import clock, jobs
+from feedback import clock
 from feedback.extensions import db
 from feedback.models import (
-    Agency,
     CampaignStatus,
     DeliveryStatus,
     Invitation,
     OutboxMessage,
-    Person,
     Response,
 )
 from feedback.services import ServiceError, outbox, respond
 from feedback.services import campaigns as campaign_service
 from tests.conftest import SURVEY, published_version
-
-START = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
-LINK = re.compile(r"/r/([A-Za-z0-9_-]+)\b(?!/)")
+from tests.feedback.helpers import (  # noqa: F401 - other test modules import these from here
+    LINK,
+    START,
+    answer_all,
+    count,
+    make_campaign,
+    run_due,
+    subject,
+    token_from,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -32,80 +36,6 @@ def campaign_time():
     clock.set_now(START)
     yield
     clock.set_now(None)
-
-
-@pytest.fixture
-def people(partnership):
-    police = Agency(partnership_id=partnership.id, name="Testshire Police", sector="police")
-    school = Agency(partnership_id=partnership.id, name="Hilltop School", sector="education")
-    db.session.add_all([police, school])
-    db.session.flush()
-    folk = [
-        Person(
-            partnership_id=partnership.id,
-            name=f"Officer {i}",
-            email=f"officer{i}@example.org",
-            agency_id=police.id,
-            job_role="Police Constable",
-        )
-        for i in range(3)
-    ] + [
-        Person(
-            partnership_id=partnership.id,
-            name="Teacher One",
-            email="teacher@example.org",
-            agency_id=school.id,
-            job_role="Teacher",
-        ),
-    ]
-    db.session.add_all(folk)
-    db.session.commit()
-    return folk
-
-
-def make_campaign(partnership, people, mode="confidential", reminder_days=(7, 14), days=21):
-    version = published_version(partnership, SURVEY)
-    spec = campaign_service.CampaignSpec(
-        instrument_version_id=version.id,
-        title="Spring staff survey",
-        mode=mode,
-        opens_at=START,
-        closes_at=START + timedelta(days=days),
-        audience={"person_ids": [p.id for p in people]},
-        reminder_days=tuple(reminder_days),
-    )
-    with clock.frozen_at(START):
-        campaign = campaign_service.create_campaign(partnership, spec, None)
-        campaign_service.launch(campaign, None)
-    return campaign
-
-
-def run_due(moment):
-    with clock.frozen_at(moment):
-        return dict(jobs.run_due(moment))
-
-
-def subject(message) -> str:
-    # Flask-Mail folds some headers with a leading space; mail clients ignore it.
-    return str(message["Subject"]).strip()
-
-
-def token_from(message) -> str:
-    return LINK.search(message.get_body(("plain",)).get_content()).group(1)
-
-
-def answer_all(token, thresholds=4, supervision=True, helps="Supervision with my DSL"):
-    visit = respond.find(token)
-    assert visit.gate == respond.Gate.OPEN
-    respond.save_page(
-        visit.invitation, {"thresholds": thresholds, "supervision": supervision, "why_not": None}, 1
-    )
-    respond.save_page(visit.invitation, {"helps": helps}, 1)
-    return respond.submit(visit.invitation)
-
-
-def count(model, *where):
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
 
 
 def test_launch_writes_an_invitation_and_an_email_for_each_person(partnership, people):

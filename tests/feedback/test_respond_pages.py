@@ -10,7 +10,7 @@ from feedback import clock
 from feedback.extensions import db
 from feedback.models import Invitation, Response
 from tests.conftest import CSRF_RE
-from tests.feedback.test_campaigns import START, make_campaign, people, run_due  # noqa: F401
+from tests.feedback.helpers import START, make_campaign, run_due
 
 LINK = re.compile(r"(/r/[A-Za-z0-9_-]+)\b(?!/)")
 
@@ -23,7 +23,7 @@ def campaign_time():
 
 
 @pytest.fixture
-def link(partnership, people, smtp):  # noqa: F811
+def link(partnership, people, smtp):
     """The first officer's emailed link, as a path."""
     make_campaign(partnership, people)
     run_due(START)

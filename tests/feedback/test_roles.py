@@ -11,6 +11,7 @@ from tests.conftest import csrf_token
 
 ALL = frozenset(Role)
 ADMIN = frozenset({Role.ADMIN})
+READERS = frozenset({Role.ADMIN, Role.ANALYST, Role.VIEWER})
 PUBLIC = "public"
 
 #: endpoint -> (URL to visit, roles admitted or PUBLIC, status for an admitted visitor)
@@ -30,6 +31,9 @@ PAGES: dict[str, tuple[str, object, int]] = {
     "people.people": ("/people", ADMIN, 200),
     "people.person_new": ("/people/new", ADMIN, 200),
     "people.people_import": ("/people/import", ADMIN, 200),
+    "campaigns.index": ("/campaigns", READERS, 200),
+    "campaigns.new": ("/campaigns/new", ADMIN, 200),
+    "campaigns.show": ("/campaigns/999999", READERS, 404),
     "admin.users": ("/admin/users", ADMIN, 200),
     "admin.mail": ("/admin/mail", ADMIN, 200),
     "admin.mail_message": ("/admin/mail/no-such-message", ADMIN, 404),
@@ -58,6 +62,7 @@ POSTS: dict[str, tuple[str, object, int]] = {
     "instruments.page_delete": ("/instruments/1/pages/0/delete", ADMIN, 404),
     "instruments.question_move": ("/instruments/1/pages/0/questions/0/move", ADMIN, 404),
     "instruments.question_delete": ("/instruments/1/pages/0/questions/0/delete", ADMIN, 404),
+    "campaigns.act": ("/campaigns/999999/actions", ADMIN, 404),
     "auth.sign_out": ("/sign-out", PUBLIC, 302),  # last: it ends the session
 }
 #: API endpoint -> (method, URL, roles admitted)
