@@ -204,6 +204,17 @@ def seed_demo() -> int:
                 existing_people.add(email)
                 added += 1
     added += _seed_instruments(partnership)
+    added += _seed_campaigns(partnership)
+    return added
+
+
+def _seed_campaigns(partnership: Partnership) -> int:
+    """Two rounds of the staff survey, answered, and a draft campaign ready to launch."""
+    from feedback.seed_campaigns import seed_draft_pulse, seed_staff_surveys
+
+    with transaction():
+        added = seed_staff_surveys(partnership, random.Random(2027))
+        added += seed_draft_pulse(partnership)
     return added
 
 

@@ -5,7 +5,16 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from feedback.extensions import db
-from feedback.models import Agency, Person, Role, User
+from feedback.models import (
+    Agency,
+    Campaign,
+    CampaignStatus,
+    Instrument,
+    Invitation,
+    Person,
+    Role,
+    User,
+)
 
 
 @dataclass
@@ -15,6 +24,8 @@ class HomeSummary:
     role: Role
     figures: list[tuple[str, int, str | None]] = field(default_factory=list)
     next_steps: list[tuple[str, str]] = field(default_factory=list)
+    #: (campaign, invited, completed) for campaigns taking answers now.
+    live_campaigns: list[tuple[Campaign, int, int]] = field(default_factory=list)
 
 
 def summary_for(user: User) -> HomeSummary:
@@ -35,11 +46,34 @@ def summary_for(user: User) -> HomeSummary:
             ("Practitioners", count(Person), "people.people"),
             ("Opted out", count(Person, Person.opted_out_at.is_not(None)), None),
             ("Accounts", count(User), "admin.users"),
+            ("Instruments", count(Instrument, Instrument.archived.is_(False)), "instruments.index"),
         ]
         summary.next_steps = [
             ("Import practitioners from a CSV file", "people.people_import"),
             ("Add an agency", "people.agencies"),
+            ("Design a survey or copy a standard one", "instruments.index"),
         ]
+        summary.next_steps.insert(0, ("Start a new campaign", "campaigns.new"))
     else:
         summary.figures = [("Agencies in the partnership", agencies, "people.agencies")]
+    if user.role in (Role.ADMIN, Role.ANALYST, Role.VIEWER):
+        summary.live_campaigns = _live_campaigns(pid)
     return summary
+
+
+def _live_campaigns(partnership_id: int) -> list[tuple[Campaign, int, int]]:
+    rows = db.session.execute(
+        sa.select(
+            Campaign,
+            sa.func.count(Invitation.id),
+            sa.func.count(sa.case((Invitation.responded, 1))),
+        )
+        .outerjoin(Invitation, Invitation.campaign_id == Campaign.id)
+        .where(
+            Campaign.partnership_id == partnership_id,
+            Campaign.status.in_([CampaignStatus.LIVE, CampaignStatus.PAUSED]),
+        )
+        .group_by(Campaign.id)
+        .order_by(Campaign.closes_at)
+    ).all()
+    return [(campaign, invited, completed) for campaign, invited, completed in rows]

@@ -188,3 +188,19 @@ def _token_from_home(client):
     from tests.conftest import csrf_token
 
     return csrf_token(client, "/")
+
+
+def test_the_admin_home_page_lists_live_campaigns_with_their_progress(
+    client, auth, partnership, people, smtp
+):
+    from tests.feedback.helpers import answer_all, make_campaign, token_from
+
+    make_campaign(partnership, people)
+    run_due(START)
+    clock.set_now(START + timedelta(hours=2))
+    answer_all(token_from(smtp.to("officer0@example.org")[0]))
+    auth.sign_in_as("admin")
+    home = client.get("/").get_data(as_text=True)
+    assert "Campaigns taking answers" in home
+    assert "Spring staff survey" in home
+    assert "1 of 4 answered (25%)" in home

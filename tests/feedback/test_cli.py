@@ -4,7 +4,7 @@ import sqlalchemy as sa
 
 from feedback import jobs
 from feedback.extensions import db
-from feedback.models import Agency, Partnership, Person, User
+from feedback.models import Agency, Campaign, Partnership, Person, Response, User
 
 
 def test_users_create_with_a_generated_password_that_then_signs_in(runner, client):
@@ -65,11 +65,12 @@ def test_seed_demo_is_idempotent(runner):
     def counts():
         return [
             db.session.scalar(sa.select(sa.func.count()).select_from(m))
-            for m in (Partnership, Agency, Person, User)
+            for m in (Partnership, Agency, Person, User, Campaign, Response)
         ]
 
     before = counts()
     assert before[1] >= 10 and before[2] >= 100
+    assert before[4] >= 3 and before[5] >= 100  # two rounds of the staff survey, answered
     second = runner.invoke(args=["seed-demo"])
     assert "(0 new records)" in second.output
     assert counts() == before
