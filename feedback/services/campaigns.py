@@ -21,6 +21,7 @@ from feedback.models.campaigns import (
 )
 from feedback.models.instruments import VersionStatus
 from feedback.services import NotFound, ServiceError, audit, messages, transaction
+from feedback.services.instruments import has_placeholders
 
 MAX_REMINDERS = 5
 
@@ -87,6 +88,12 @@ def _check_spec(partnership: Partnership, spec: CampaignSpec) -> InstrumentVersi
     if version.status != VersionStatus.PUBLISHED:
         raise ServiceError(
             "Only a published version can be sent: publish it first", field="instrument_version_id"
+        )
+    if has_placeholders(version.definition) and spec.purpose == "survey":
+        raise ServiceError(
+            "This instrument asks about a course's learning outcomes, so it is sent by the "
+            "training timeline for a course session, not as a survey",
+            field="instrument_version_id",
         )
     for moment, name in ((spec.opens_at, "opens_at"), (spec.closes_at, "closes_at")):
         if moment.tzinfo is None:

@@ -292,3 +292,19 @@ def test_rates_count_each_stage_and_hide_small_agency_counts_from_non_admins(
     # The police figure would give the school's away (4 - 3), so it is hidden too.
     assert str(police["invited"]) == "[c]"
     assert hidden.overall["invited"] == 4
+
+
+def test_a_course_evaluation_with_unfilled_outcomes_cannot_be_sent_as_a_survey(partnership):
+    from forms import library
+
+    version = published_version(partnership, library.load("post_course_evaluation"))
+    spec = campaign_service.CampaignSpec(
+        instrument_version_id=version.id,
+        title="Not like this",
+        mode="confidential",
+        opens_at=START,
+        closes_at=START + timedelta(days=7),
+        audience={"agency_ids": [1]},
+    )
+    with pytest.raises(ServiceError, match="training timeline"):
+        campaign_service.create_campaign(partnership, spec, None)
