@@ -48,9 +48,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     """Bind the database, migrations, mail, CSRF, sign-in, rate limits and headers."""
-    from feedback import security
+    from feedback import logredact, security
     from feedback.extensions import csrf, db, limiter, login, mail, migrate
 
+    logredact.install()
     db.init_app(app)
     from feedback.db import render_item
 

@@ -126,3 +126,15 @@ def test_opting_out_from_the_link_stops_further_email(client, link):
 
 def test_respondent_pages_send_no_referrer(client, link):
     assert client.get(link).headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_access_logs_never_carry_a_respondents_token(app, caplog):
+    import logging
+
+    token = "AbCdEfGh1234567890_-xyz"
+    with caplog.at_level(logging.INFO, logger="werkzeug"):
+        logging.getLogger("werkzeug").info(
+            '127.0.0.1 - - "GET /r/%s/opt-out HTTP/1.1" 200 -', token
+        )
+    assert token not in caplog.text
+    assert "/r/[token]/opt-out" in caplog.text
