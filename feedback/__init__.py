@@ -113,10 +113,12 @@ def register_blueprints(app: Flask) -> None:
         ops,
         people,
         respond,
+        results,
     )
 
     for module in (assets, ops, auth, home, people, instruments, campaigns, admin, respond):
         app.register_blueprint(module.bp)
+    app.register_blueprint(results.bp)
     api.init_app(app)
 
 

@@ -203,7 +203,7 @@ def seed_demo() -> int:
                 )
                 existing_people.add(email)
                 added += 1
-    added += _seed_instruments(partnership)
+    added += seed_instruments(partnership)
     added += _seed_campaigns(partnership)
     return added
 
@@ -218,7 +218,7 @@ def _seed_campaigns(partnership: Partnership) -> int:
     return added
 
 
-def _seed_instruments(partnership: Partnership) -> int:
+def seed_instruments(partnership: Partnership) -> int:
     """Each standard instrument the demo has not copied yet, copied in and published as v1."""
     from feedback.services import instruments
 

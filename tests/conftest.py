@@ -76,6 +76,22 @@ def database_urls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 _migrated: set[str] = set()
 
 
+class RequestClient(FlaskClient):
+    """A test client whose every request runs in an app context of its own, as in production.
+
+    The fixture keeps an app context open for the test body; Flask would reuse it for requests,
+    sharing `g` (Flask-WTF's CSRF token, Flask-Login's user) and the database session between
+    requests and clients. Afterwards the test's own session forgets what it had loaded, so the
+    test reads what the request wrote, as a second process would.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        db.session.expire_all()
+        return response
+
+
 @pytest.fixture(params=BACKENDS)
 def app(request: pytest.FixtureRequest, database_urls: dict[str, str]) -> Iterator[Flask]:
     url = database_urls[request.param]
@@ -83,6 +99,7 @@ def app(request: pytest.FixtureRequest, database_urls: dict[str, str]) -> Iterat
         _migrate(url)
         _migrated.add(url)
     app = create_app(base_config(url))
+    app.test_client_class = RequestClient
     with app.app_context():
         yield app
         db.session.remove()

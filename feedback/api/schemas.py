@@ -161,3 +161,156 @@ class InstrumentDetailSchema(ma.Schema):
     archived = ma.fields.Boolean(required=True)
     version = ma.fields.Nested(InstrumentVersionSchema, required=True)
     versions = ma.fields.List(ma.fields.Nested(VersionSummarySchema), required=True)
+
+
+# -- Campaigns ----------------------------------------------------------------------------------
+
+MODES = ("identified", "confidential", "anonymous")
+
+
+class AudienceSchema(ma.Schema):
+    person_ids = ma.fields.List(ma.fields.Integer(), metadata={"description": "Practitioners"})
+    agency_ids = ma.fields.List(
+        ma.fields.Integer(), metadata={"description": "Everyone in these agencies"}
+    )
+    roles = ma.fields.List(
+        ma.fields.String(validate=validate.Length(min=1, max=120)),
+        metadata={"description": "Everyone with one of these job roles"},
+    )
+
+
+class CampaignCreateSchema(ma.Schema):
+    instrument_id = ma.fields.Integer(required=True)
+    version = ma.fields.Integer(
+        validate=validate.Range(min=1),
+        metadata={"description": "A published version number; the latest published if left out"},
+    )
+    title = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    mode = ma.fields.String(required=True, validate=validate.OneOf(MODES))
+    audience = ma.fields.Nested(AudienceSchema, required=True)
+    opens_at = ma.fields.AwareDateTime(
+        required=True, metadata={"description": "ISO 8601 with a time zone"}
+    )
+    closes_at = ma.fields.AwareDateTime(required=True)
+    reminder_days = ma.fields.List(
+        ma.fields.Integer(validate=validate.Range(min=1, max=365)),
+        load_default=lambda: [7, 14],
+        metadata={"description": "Days after the invitation to remind non-responders"},
+    )
+    subject_template = ma.fields.String(validate=validate.Length(min=1, max=300))
+    body_template = ma.fields.String(
+        validate=validate.Length(min=1, max=10_000),
+        metadata={"description": "Must include {link}"},
+    )
+
+
+class CampaignSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    title = ma.fields.String(required=True)
+    purpose = ma.fields.String(required=True)
+    mode = ma.fields.String(required=True, validate=validate.OneOf(MODES))
+    status = ma.fields.String(
+        required=True, validate=validate.OneOf(["draft", "live", "paused", "closed"])
+    )
+    instrument_id = ma.fields.Integer(required=True)
+    instrument_version_id = ma.fields.Integer(required=True)
+    version = ma.fields.Integer(required=True, metadata={"description": "The version number"})
+    audience = ma.fields.Nested(AudienceSchema, required=True)
+    opens_at = ma.fields.DateTime(required=True)
+    closes_at = ma.fields.DateTime(required=True)
+    reminder_days = ma.fields.List(ma.fields.Integer(), required=True)
+    invited = ma.fields.Integer(required=True, metadata={"description": "Invitations written"})
+    responses = ma.fields.Integer(required=True, metadata={"description": "Responses submitted"})
+    created_at = ma.fields.DateTime(required=True)
+    launched_at = ma.fields.DateTime(allow_none=True)
+    closed_at = ma.fields.DateTime(allow_none=True)
+
+
+class CampaignExtendSchema(ma.Schema):
+    closes_at = ma.fields.AwareDateTime(
+        required=True, metadata={"description": "The new close moment, with a time zone"}
+    )
+
+
+RATE_FIELDS = ("invited", "sent", "failed", "opened", "started", "completed", "opted_out")
+
+
+def _count(description: str) -> ma.fields.Integer:
+    return ma.fields.Integer(allow_none=True, metadata={"description": description})
+
+
+class RateCountsSchema(ma.Schema):
+    invited = _count("Invitations written")
+    sent = _count("First emails delivered to the mail server")
+    failed = _count("First emails refused for good")
+    opened = _count("Links opened")
+    started = _count("People who saved at least one page")
+    completed = _count("Responses submitted")
+    opted_out = _count("People who have opted out")
+
+
+class AgencyRatesSchema(RateCountsSchema):
+    agency = ma.fields.String(required=True)
+    suppressed = ma.fields.Boolean(
+        required=True,
+        metadata={
+            "description": "True when a count in this row is hidden (null) because it is "
+            "under the disclosure threshold or would give a hidden count away"
+        },
+    )
+
+
+class CampaignStatsSchema(ma.Schema):
+    campaign_id = ma.fields.Integer(required=True)
+    overall = ma.fields.Nested(RateCountsSchema, required=True)
+    completion_percent = ma.fields.Float(allow_none=True)
+    by_agency = ma.fields.List(ma.fields.Nested(AgencyRatesSchema), required=True)
+    suppressed = ma.fields.Boolean(
+        required=True, metadata={"description": "True when any per-agency count is hidden"}
+    )
+    disclosure_threshold = ma.fields.Integer(required=True)
+
+
+class RespondentSchema(ma.Schema):
+    id = ma.fields.Integer(allow_none=True)
+    name = ma.fields.String(allow_none=True)
+    email = ma.fields.String(allow_none=True)
+
+
+class ResponseItemSchema(ma.Schema):
+    id = ma.fields.String(required=True, metadata={"description": "Random; says nothing"})
+    instrument_version_id = ma.fields.Integer(required=True)
+    submitted_on = ma.fields.Date(required=True)
+    agency_id = ma.fields.Integer(
+        allow_none=True,
+        metadata={"description": "null when hidden: fewer responses than the threshold share it"},
+    )
+    job_role = ma.fields.String(
+        allow_none=True,
+        metadata={"description": '"[c]" when fewer responses than the threshold share it'},
+    )
+    answers = ma.fields.Dict(
+        required=True, metadata={"description": "{question key: stored answer}"}
+    )
+    person = ma.fields.Nested(
+        RespondentSchema,
+        metadata={"description": "Admin tokens only, and never for anonymous campaigns"},
+    )
+    submitted_at = ma.fields.DateTime(
+        metadata={"description": "Admin tokens only, and never for anonymous campaigns"}
+    )
+
+
+class ResponsePageSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(ResponseItemSchema), required=True)
+    total = ma.fields.Integer(required=True)
+    page = ma.fields.Integer(required=True)
+    per_page = ma.fields.Integer(required=True)
+
+
+class ExportArgsSchema(ma.Schema):
+    header = ma.fields.String(
+        load_default="labels",
+        validate=validate.OneOf(["labels", "keys"]),
+        metadata={"description": "Header row of question labels (default) or question keys"},
+    )

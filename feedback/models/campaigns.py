@@ -79,6 +79,9 @@ class Campaign(Base):
     reminder_days: so.Mapped[list[int]] = so.mapped_column(sa.JSON, default=list)
     #: The audience as chosen: {"person_ids": [...], "agency_ids": [...], "roles": [...]}.
     audience: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
+    #: Set when the campaign has a shareable open link (events, forums): the link's token is
+    #: HMAC(SECRET_KEY, nonce), like an invitation's. Open-link answers are always anonymous.
+    open_link_nonce: so.Mapped[str | None] = so.mapped_column(sa.String(32))
     subject_template: so.Mapped[str] = so.mapped_column(sa.String(300))
     body_template: so.Mapped[str] = so.mapped_column(sa.Text)
     created_at: so.Mapped[datetime] = so.mapped_column(default=clock.now)
@@ -142,7 +145,8 @@ class Invitation(Base):
     campaign_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("campaign.id", ondelete="CASCADE"), index=True
     )
-    person_id: so.Mapped[int] = so.mapped_column(
+    #: Empty for someone who came through the campaign's open link.
+    person_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("person.id", ondelete="CASCADE"), index=True
     )
     #: Random; the link's token is HMAC(SECRET_KEY, nonce), so the database alone cannot
@@ -163,12 +167,12 @@ class Invitation(Base):
     #: When they submitted; left empty in anonymous campaigns.
     completed_at: so.Mapped[datetime | None]
     #: Answers saved page by page while they are part-way through; emptied on submit.
-    draft_answers: so.Mapped[dict[str, Any] | None] = so.mapped_column(sa.JSON)
+    draft_answers: so.Mapped[dict[str, Any] | None] = so.mapped_column(sa.JSON(none_as_null=True))
     #: The page index they are on (0-based), so the link reopens where they left off.
     current_page: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
 
     campaign: so.Mapped[Campaign] = so.relationship()
-    person: so.Mapped[Person] = so.relationship()
+    person: so.Mapped[Person | None] = so.relationship()
 
 
 class OutboxMessage(Base):

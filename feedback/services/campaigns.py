@@ -287,6 +287,32 @@ def change_state(
         )
 
 
+def enable_open_link(campaign: Campaign, actor: User | None) -> str:
+    """Give an anonymous campaign a shareable link for events; returns its path."""
+    if campaign.mode != ResponseMode.ANONYMOUS:
+        raise ServiceError(
+            "Only an anonymous campaign can have an open link: nobody who uses it is known"
+        )
+    if campaign.status == CampaignStatus.CLOSED:
+        raise ServiceError("This campaign is closed")
+    if campaign.open_link_nonce is None:
+        with transaction():
+            campaign.open_link_nonce = messages.new_nonce()
+            audit.record(
+                "campaign.open_link",
+                user=actor,
+                partnership_id=campaign.partnership_id,
+                record_type="campaign",
+                record_id=campaign.id,
+            )
+    return open_link_path(campaign)
+
+
+def open_link_path(campaign: Campaign) -> str:
+    assert campaign.open_link_nonce is not None
+    return f"/o/{campaign.id}/{messages.token_for('open', campaign.open_link_nonce)}"
+
+
 @job("reminders")
 def send_reminders(now: datetime) -> str | None:
     """Queue a reminder for each non-responder whose next reminder day has come.
@@ -398,7 +424,10 @@ def rates(campaign: Campaign, *, disclose_small: bool, threshold: int) -> RateTa
 
     rows = db.session.execute(
         sa.select(
-            sa.func.coalesce(Agency.name, "No agency recorded"),
+            sa.func.coalesce(
+                Agency.name,
+                sa.case((Invitation.person_id.is_(None), "Open link"), else_="No agency recorded"),
+            ),
             sa.func.count(Invitation.id),
             sa.func.count(sa.case((Invitation.delivery == DeliveryStatus.SENT, 1))),
             sa.func.count(sa.case((Invitation.delivery == DeliveryStatus.FAILED, 1))),
@@ -410,10 +439,10 @@ def rates(campaign: Campaign, *, disclose_small: bool, threshold: int) -> RateTa
             sa.func.count(Person.opted_out_at),
         )
         .select_from(Invitation)
-        .join(Person, Person.id == Invitation.person_id)
+        .outerjoin(Person, Person.id == Invitation.person_id)
         .outerjoin(Agency, Agency.id == Person.agency_id)
         .where(Invitation.campaign_id == campaign.id)
-        .group_by(Agency.name)
+        .group_by(Agency.name, Invitation.person_id.is_(None))
         .order_by(Agency.name)
     ).all()
     by_agency = {name: dict(zip(RATE_COLUMNS, counts, strict=True)) for name, *counts in rows}

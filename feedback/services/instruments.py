@@ -700,10 +700,13 @@ def import_xlsform(partnership: Partnership, data: bytes, actor: User | None) ->
     definition = result.definition
     problems = check(definition)
     if problems:
+        # The reader locates most problems by sheet and row already; keep the rest by path.
+        located = " ".join(p.message for p in result.problems)
+        problems = list(result.problems) + [p for p in problems if p.message not in located]
         raise InvalidDefinition(
             f"The form in the workbook has {len(problems)} "
             f"problem{'' if len(problems) == 1 else 's'}",
-            list(result.problems) + problems,
+            problems,
         )
     existing = db.session.scalar(
         sa.select(Instrument.id).where(

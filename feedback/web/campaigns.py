@@ -1,8 +1,10 @@
 """The partnership team's campaign pages: list, create, launch and follow the response."""
 
+import io
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import segno
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
@@ -165,6 +167,9 @@ def show(campaign_id: int) -> str:
         threshold=partnership.disclosure_threshold,
         uk=UK,
         has_results="results.campaign_results" in current_app.view_functions,
+        open_link=messages.public_url(campaign_service.open_link_path(campaign))
+        if campaign.open_link_nonce
+        else None,
     )
 
 
@@ -188,7 +193,10 @@ def act(campaign_id: int) -> WerkzeugResponse:
         return redirect(url_for("campaigns.show", campaign_id=campaign.id))
     action = form.action.data or ""
     try:
-        if action == "launch":
+        if action == "open_link":
+            campaign_service.enable_open_link(campaign, current_user)
+            flash("Open link created: share it or show the QR code at your event.", "success")
+        elif action == "launch":
             count = campaign_service.launch(campaign, current_user)
             flash(
                 f"Campaign launched: {count} invitation{'s' if count != 1 else ''} queued.",
@@ -213,3 +221,18 @@ def act(campaign_id: int) -> WerkzeugResponse:
     except ServiceError as exc:
         flash(exc.message, "error")
     return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+
+
+@bp.route("/<int:campaign_id>/open-link.svg")
+@roles_required(Role.ADMIN)
+def open_link_qr(campaign_id: int) -> WerkzeugResponse:
+    """The open link as a QR code, to put on a slide or a poster."""
+    campaign = _campaign(campaign_id)
+    if campaign.open_link_nonce is None:
+        abort(404)
+    url = messages.public_url(campaign_service.open_link_path(campaign))
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(
+        buffer, kind="svg", scale=6, border=2, title=f"QR code for {campaign.title}"
+    )
+    return WerkzeugResponse(buffer.getvalue(), mimetype="image/svg+xml")

@@ -178,5 +178,6 @@ class CampaignActionForm(FlaskForm):
     """One lifecycle button on the campaign page; extend also carries the new close date."""
 
     action = HiddenField()
-    closes_on = DateField("New close date", widget=GovDateInput(), format="%d %m %Y",
-                          validators=[Optional()])
+    closes_on = DateField(
+        "New close date", widget=GovDateInput(), format="%d %m %Y", validators=[Optional()]
+    )

@@ -260,12 +260,14 @@ class QuestionForm(FlaskForm):
     display = SelectField(
         "Show options as",
         widget=GovSelect(),
+        validate_choice=False,
         choices=[("radios", "Radios"), ("select", "Drop-down list")],
     )
     other = BooleanField("Offer 'Other, please specify'", widget=GovCheckboxInput())
     scale = SelectField(
         "Scale",
         widget=GovSelect(),
+        validate_choice=False,
         choices=[("", "Standard agreement (5 levels)")]
         + [(name, " / ".join(levels)) for name, levels in SCALES.items()],
     )
@@ -287,7 +289,10 @@ class QuestionForm(FlaskForm):
     min_label = StringField("Label for the lowest end (optional)", widget=GovTextInput())
     max_label = StringField("Label for the highest end (optional)", widget=GovTextInput())
     faces = SelectField(
-        "Number of faces", widget=GovSelect(), choices=[("3", "3 faces"), ("5", "5 faces")]
+        "Number of faces",
+        widget=GovSelect(),
+        validate_choice=False,
+        choices=[("3", "3 faces"), ("5", "5 faces")],
     )
     prefix = StringField("Prefix (optional)", widget=GovTextInput(), description="Such as £")
     suffix = StringField("Suffix (optional)", widget=GovTextInput(), description="Such as hours")
@@ -315,7 +320,9 @@ class QuestionForm(FlaskForm):
     show_if_question = SelectField(
         "Only show this question when", widget=GovSelect(), validate_choice=False
     )
-    show_if_operator = SelectField("Condition", widget=GovSelect(), choices=OPERATORS)
+    show_if_operator = SelectField(
+        "Condition", widget=GovSelect(), validate_choice=False, choices=OPERATORS
+    )
     show_if_value = StringField(
         "Value",
         widget=GovTextInput(),
@@ -622,7 +629,8 @@ def question_from_form(
     form: QuestionForm, existing: dict[str, Any], earlier: list[dict[str, Any]]
 ) -> dict[str, Any] | None:
     """The question the form describes, or None with errors set on the fields at fault."""
-    qtype = form.type.data or existing.get("type") or "short_text"
+    qtype = form.type.data if form.type.data in TYPE_LABELS else existing.get("type")
+    qtype = qtype if qtype in TYPE_LABELS else "short_text"
     uses = TYPE_FIELDS.get(qtype, set())
     question: dict[str, Any] = {
         k: v for k, v in existing.items() if k not in CONTROLLED and existing.get("type") == qtype
@@ -649,7 +657,7 @@ def question_from_form(
         question["other"] = True
     if "labels" in uses and (form.labels.data or "").strip():
         question["labels"] = [x.strip() for x in form.labels.data.splitlines() if x.strip()]
-    elif "scale" in uses and form.scale.data:
+    elif "scale" in uses and form.scale.data in SCALES:
         question["scale"] = form.scale.data
     if "dont_know" in uses and form.dont_know.data:
         question["dont_know"] = True
@@ -704,7 +712,9 @@ def question_from_form(
     elif form.show_if_question.data:
         ref_key = form.show_if_question.data
         ref = next((q for q in earlier if q.get("key") == ref_key), None)
-        operator = form.show_if_operator.data or "equals"
+        operator = form.show_if_operator.data
+        if operator not in dict(OPERATORS):
+            operator = "equals"
         text = (form.show_if_value.data or "").strip()
         if operator == "answered":
             question["show_if"] = {

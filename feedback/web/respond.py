@@ -1,6 +1,6 @@
 """The respondent journey at /r/<token>: no account, a page at a time, saved as they go."""
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
 from werkzeug import Response as WerkzeugResponse
 
@@ -8,15 +8,17 @@ import forms
 from feedback import clock
 from feedback.extensions import db, limiter
 from feedback.models import Partnership
-from feedback.services import respond
+from feedback.services import messages, respond
 from feedback.services.respond import Gate
 from feedback.web.forms import OptOutForm
 from forms.render import page_form_class
 
-bp = Blueprint("respond", __name__, url_prefix="/r")
+bp = Blueprint("respond", __name__)
 
 # Generous for a person, tight for anyone guessing tokens.
 RESPONDENT_LIMIT = "120 per minute"
+# A room of people at a forum may share one address; a script making thousands may not.
+OPEN_LINK_LIMIT = "60 per hour"
 
 GATE_PAGES = {
     Gate.UNKNOWN: (
@@ -67,7 +69,7 @@ def _gate_page(visit: respond.Visit) -> tuple[str, int]:
     ), status
 
 
-@bp.route("/<token>", methods=["GET", "POST"])
+@bp.route("/r/<token>", methods=["GET", "POST"])
 @limiter.limit(RESPONDENT_LIMIT)
 def answer(token: str) -> str | tuple[str, int] | WerkzeugResponse:
     visit = respond.find(token)
@@ -96,14 +98,16 @@ def answer(token: str) -> str | tuple[str, int] | WerkzeugResponse:
                 "respond/saved.html",
                 title="Your answers have been saved",
                 close_date=visit.campaign.closes_at,
+                personal_link=messages.public_url(url_for("respond.answer", token=token))
+                if invitation.person_id is None
+                else None,
                 partnership_name=_partnership_name(visit),
             )
         if valid:
             answers = {**draft, **form.answers}
             following = forms.next_page(definition, index, answers)
             if following is None:
-                respond.save_page(invitation, form.answers, index)
-                respond.submit(invitation)
+                respond.submit(invitation, form.answers)
                 return redirect(url_for("respond.done", token=token))
             respond.save_page(invitation, form.answers, following)
             return redirect(url_for("respond.answer", token=token))
@@ -129,7 +133,7 @@ def answer(token: str) -> str | tuple[str, int] | WerkzeugResponse:
     )
 
 
-@bp.route("/<token>/done")
+@bp.route("/r/<token>/done")
 @limiter.limit(RESPONDENT_LIMIT)
 def done(token: str) -> str | tuple[str, int]:
     visit = respond.find(token)
@@ -152,7 +156,7 @@ def done(token: str) -> str | tuple[str, int]:
     )
 
 
-@bp.route("/<token>/opt-out", methods=["GET", "POST"])
+@bp.route("/r/<token>/opt-out", methods=["GET", "POST"])
 @limiter.limit(RESPONDENT_LIMIT)
 def opt_out(token: str) -> str | tuple[str, int]:
     visit = respond.find(token)
@@ -172,3 +176,17 @@ def opt_out(token: str) -> str | tuple[str, int]:
         form=form,
         partnership_name=_partnership_name(visit),
     )
+
+
+@bp.route("/o/<int:campaign_id>/<token>")
+@limiter.limit(OPEN_LINK_LIMIT)
+def open_link(campaign_id: int, token: str) -> str | tuple[str, int] | WerkzeugResponse:
+    """A campaign's shareable link: each visitor gets a personal, anonymous link of their own."""
+    remembered = session.get("open_links", {}).get(str(campaign_id))
+    if remembered and respond.find(remembered).gate in (Gate.OPEN, Gate.RESPONDED):
+        return redirect(url_for("respond.answer", token=remembered))
+    gate, personal = respond.open_visit(campaign_id, token)
+    if personal is None:
+        return _gate_page(respond.Visit(gate))
+    session["open_links"] = {**session.get("open_links", {}), str(campaign_id): personal}
+    return redirect(url_for("respond.answer", token=personal))

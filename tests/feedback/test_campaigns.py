@@ -308,3 +308,18 @@ def test_a_course_evaluation_with_unfilled_outcomes_cannot_be_sent_as_a_survey(p
     )
     with pytest.raises(ServiceError, match="training timeline"):
         campaign_service.create_campaign(partnership, spec, None)
+
+
+def test_a_page_save_that_loses_a_race_with_submission_leaves_no_answers_behind(
+    partnership, people, smtp
+):
+    make_campaign(partnership, people, mode="anonymous")
+    run_due(START)
+    token = token_from(smtp.to("officer0@example.org")[0])
+    stale = respond.find(token).invitation  # the second tab's copy, loaded before submission
+    assert answer_all(token) is True
+    assert respond.save_page(stale, {"thresholds": 1}, 1) is False
+    db.session.expire_all()
+    invitation = db.session.get(Invitation, stale.id)
+    assert invitation.draft_answers is None
+    assert count(Invitation, Invitation.draft_answers.is_(None), Invitation.responded) == 1

@@ -208,3 +208,13 @@ def test_non_admins_read_but_cannot_create_or_publish(api, partnership):
     )
     refused = client.post(f"/api/v1/instruments/{version.instrument_id}/publish", headers=headers)
     assert refused.status_code == 403
+
+
+def test_the_demo_seed_publishes_every_standard_instrument_once(app, partnership):
+    from feedback.seed import seed_instruments
+
+    assert seed_instruments(partnership) == len(library.keys())
+    assert seed_instruments(partnership) == 0
+    for instrument in instruments.list_instruments(partnership):
+        assert [(v.number, v.status.value) for v in instrument.versions] == [(1, "published")]
+        assert instrument.versions[0].definition == library.load(instrument.source)

@@ -4,6 +4,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from markupsafe import escape
 
 from feedback.extensions import db
 from feedback.models import Instrument, InstrumentVersion, Partnership
@@ -52,9 +53,7 @@ def admin(client, auth):
 
 
 def make(partnership, definition=None, *, publish=False):
-    return service.create_instrument(
-        partnership, definition or branching(), None, publish=publish
-    )
+    return service.create_instrument(partnership, definition or branching(), None, publish=publish)
 
 
 # -- Versions -------------------------------------------------------------------------------------
@@ -245,7 +244,7 @@ def test_a_question_with_problems_is_marked_beside_it_and_in_the_summary(
     summary = designer.split('class="govuk-error-summary', 1)[1].split("</div>", 3)
     assert "Page 2, question 3 (role)" in "".join(summary)
     assert 'href="#question-1-2"' in designer
-    question = designer.split('id="question-1-2"', 1)[1].split("</li>", 1)[0]
+    question = designer.split('id="question-1-2"', 1)[1].split("app-card-actions", 1)[0]
     assert "is used by another question" in question
     assert "not a question in this form" in question
     # The edit form shows the problems beside its fields.
@@ -295,9 +294,8 @@ def test_question_form_mistakes_are_shown_without_saving(client, admin, partners
     assert "There is a problem" in page
     assert "Enter the question" in page and "Question key must use only" in page
     db.session.expire_all()
-    assert len(service.get_version(partnership, version.instrument_id).versions_count()
-               if False else service.get_version(partnership, version.instrument_id)
-               .definition["pages"][0]["questions"]) == 2  # fmt: skip
+    saved = service.get_version(partnership, version.instrument_id).definition
+    assert len(saved["pages"][0]["questions"]) == 2
     response = post_form(
         client,
         url,
@@ -410,43 +408,46 @@ def valid_post(definition, page_index):
 PAGE_PATH = re.compile(r"/preview/(\d+)$")
 
 
-@pytest.mark.parametrize(
-    "key", [pytest.param(k, marks=pytest.mark.slow) if False else k for k in library.keys()]
-)
 def test_every_standard_instrument_is_copied_previewed_to_the_end_and_published(
-    client, admin, partnership, key
+    client, admin, partnership
 ):
+    standard = library.keys()
+    assert len(standard) >= 11
+    for key in standard:
+        preview_to_the_end_and_publish(client, key)
+
+
+def preview_to_the_end_and_publish(client, key):
     response = post_form(client, "/instruments/copy", {"library_key": key})
     assert response.status_code == 302, text(response)
     instrument = db.session.scalar(sa.select(Instrument).where(Instrument.key == key))
-    version = instrument.latest
-    definition = service.preview_definition(version)
+    definition = service.preview_definition(instrument.latest)
     base = f"/instruments/{instrument.id}/versions/1/preview"
 
     start = text(client.get(base))
-    assert definition["title"] in start and "Start now" in start
+    assert str(escape(definition["title"])) in start and "Start now" in start, key
     url = re.search(rf'href="({base}/\d+)"', start).group(1)
     seen = []
+    count = None
     while PAGE_PATH.search(url):
         page_index = int(PAGE_PATH.search(url).group(1))
         seen.append(page_index)
         page = text(client.get(url))
-        number, count = len(seen), None
         match = re.search(r"Page (\d+) of (\d+)", page)
-        assert match and int(match.group(1)) == number, url
+        assert match and int(match.group(1)) == len(seen), f"{key}: {url}"
         count = int(match.group(2))
-        assert definition["pages"][page_index]["title"] in page
+        assert str(escape(definition["pages"][page_index]["title"])) in page, f"{key}: {url}"
         response = post_form(client, url, valid_post(definition, page_index))
-        assert response.status_code == 302, f"page {page_index}: {text(response)[:3000]}"
+        assert response.status_code == 302, f"{key} page {page_index}: {text(response)[:3000]}"
         url = response.headers["Location"]
-    assert url.endswith("/preview/end")
-    assert len(seen) == count
+    assert url.endswith("/preview/end"), key
+    assert len(seen) == count, key
     end = text(client.get(url))
-    assert "check your answers" in end
-    assert "More time for supervision" in end or "Not answered" in end
+    assert "check your answers" in end, key
+    assert "More time for supervision" in end or "Not answered" in end, key
 
     response = action(client, f"/instruments/{instrument.id}/publish")
-    assert "Version 1 published" in text(client.get(response.headers["Location"]))
+    assert "Version 1 published" in text(client.get(response.headers["Location"])), key
 
 
 def test_show_if_hides_and_shows_a_question_in_preview_without_javascript(
@@ -466,12 +467,10 @@ def test_show_if_hides_and_shows_a_question_in_preview_without_javascript(
     post_form(client, f"{base}/0", {"role": "manager", "years": "3"})
     page = text(client.get(f"{base}/1"))
     assert "How many people do you manage?" in page
-    assert "<script" not in page.split("</main>")[0]
+    assert "<script" not in page.split("<main", 1)[1].split("</main>")[0]
 
 
-def test_a_question_depending_on_the_same_page_says_when_to_answer_it(
-    client, admin, partnership
-):
+def test_a_question_depending_on_the_same_page_says_when_to_answer_it(client, admin, partnership):
     definition = branching()
     definition["pages"][0]["questions"].append(
         {

@@ -11,6 +11,8 @@ from tests.conftest import csrf_token
 
 ALL = frozenset(Role)
 ADMIN = frozenset({Role.ADMIN})
+#: Who may read campaign results and download them (de-identified for all but admins).
+READERS = frozenset({Role.ADMIN, Role.ANALYST, Role.VIEWER})
 READERS = frozenset({Role.ADMIN, Role.ANALYST, Role.VIEWER})
 PUBLIC = "public"
 
@@ -25,6 +27,7 @@ PAGES: dict[str, tuple[str, object, int]] = {
     "respond.answer": ("/r/not-a-token", PUBLIC, 404),
     "respond.done": ("/r/not-a-token/done", PUBLIC, 404),
     "respond.opt_out": ("/r/not-a-token/opt-out", PUBLIC, 404),
+    "respond.open_link": ("/o/999999/not-a-token", PUBLIC, 404),
     "api-docs.openapi_json": ("/api/v1/openapi.json", PUBLIC, 200),
     "home.index": ("/", ALL, 200),
     "people.agencies": ("/agencies", ALL, 200),
@@ -34,6 +37,7 @@ PAGES: dict[str, tuple[str, object, int]] = {
     "campaigns.index": ("/campaigns", READERS, 200),
     "campaigns.new": ("/campaigns/new", ADMIN, 200),
     "campaigns.show": ("/campaigns/999999", READERS, 404),
+    "campaigns.open_link_qr": ("/campaigns/999999/open-link.svg", ADMIN, 404),
     "admin.users": ("/admin/users", ADMIN, 200),
     "admin.mail": ("/admin/mail", ADMIN, 200),
     "admin.mail_message": ("/admin/mail/no-such-message", ADMIN, 404),
@@ -52,6 +56,14 @@ PAGES: dict[str, tuple[str, object, int]] = {
     "instruments.preview": ("/instruments/1/versions/1/preview", ADMIN, 404),
     "instruments.preview_page": ("/instruments/1/versions/1/preview/0", ADMIN, 404),
     "instruments.preview_end": ("/instruments/1/versions/1/preview/end", ADMIN, 404),
+    "results.campaign_results": ("/campaigns/1/results", READERS, 404),
+    "results.results_csv": ("/campaigns/1/results.csv", READERS, 404),
+    "results.results_xlsx": ("/campaigns/1/results.xlsx", READERS, 404),
+    "results.campaign_trend": ("/campaigns/1/trend", READERS, 404),
+    "results.trend_csv": ("/campaigns/1/trend.csv", READERS, 404),
+    "results.trend_xlsx": ("/campaigns/1/trend.xlsx", READERS, 404),
+    "results.export_csv": ("/campaigns/1/export.csv", READERS, 404),
+    "results.export_xlsx": ("/campaigns/1/export.xlsx", READERS, 404),
 }
 #: POST-only pages: endpoint -> (URL, roles admitted or PUBLIC, status for an admitted visitor);
 #: others get 403, or 302 to sign in without a session
@@ -78,6 +90,17 @@ API: dict[str, tuple[str, str, frozenset[Role]]] = {
     "api_instruments.publish_instrument": ("POST", "/api/v1/instruments/1/publish", ADMIN),
     "api_instruments.import_xlsform": ("POST", "/api/v1/instruments/import-xlsform", ADMIN),
     "api_instruments.download_xlsform": ("GET", "/api/v1/instruments/1/xlsform", ALL),
+    "api_campaigns.create_campaign": ("POST", "/api/v1/campaigns", ADMIN),
+    "api_campaigns.get_campaign": ("GET", "/api/v1/campaigns/1", READERS),
+    "api_campaigns.launch_campaign": ("POST", "/api/v1/campaigns/1/launch", ADMIN),
+    "api_campaigns.pause_campaign": ("POST", "/api/v1/campaigns/1/pause", ADMIN),
+    "api_campaigns.resume_campaign": ("POST", "/api/v1/campaigns/1/resume", ADMIN),
+    "api_campaigns.close_campaign": ("POST", "/api/v1/campaigns/1/close", ADMIN),
+    "api_campaigns.extend_campaign": ("POST", "/api/v1/campaigns/1/extend", ADMIN),
+    "api_campaigns.campaign_stats": ("GET", "/api/v1/campaigns/1/stats", READERS),
+    "api_campaigns.list_responses": ("GET", "/api/v1/campaigns/1/responses", READERS),
+    "api_campaigns.export_csv": ("GET", "/api/v1/campaigns/1/export.csv", READERS),
+    "api_campaigns.export_xlsx": ("GET", "/api/v1/campaigns/1/export.xlsx", READERS),
 }
 
 
