@@ -21,6 +21,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
+        # In WAL mode NORMAL survives a crash of the process; only an OS crash or power cut can
+        # lose the last commits. FULL syncs the disk on every commit, which is what the outbox
+        # (a commit per message) was waiting on.
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
 

@@ -7,14 +7,16 @@ import socket
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.utils import make_msgid
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import current_app
 from flask_mail import Message
 
 from feedback.extensions import db, mail
 from feedback.jobs import job
-from feedback.models.campaigns import DeliveryStatus, Invitation, OutboxMessage
+from feedback.models.campaigns import DeliveryStatus, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +84,7 @@ def _record(
     message: OutboxMessage, now: datetime, outcome: DeliveryStatus, error: str | None = None
 ) -> None:
     """Write one message's result, and its invitation's delivery state, in one transaction."""
-    invitation = (
-        db.session.get(Invitation, message.invitation_id) if message.invitation_id else None
-    )
+    invitation = message.invitation
     message.claimed_by = None
     message.claimed_at = None
     if outcome == DeliveryStatus.SENT:
@@ -125,14 +125,17 @@ def _classify(exc: Exception) -> tuple[DeliveryStatus, str]:
     return DeliveryStatus.PENDING, f"{type(exc).__name__}: {exc}"
 
 
-def _as_mail(message: OutboxMessage) -> Message:
-    return Message(
+def _as_mail(message: OutboxMessage, sender: str, domain: str) -> Message:
+    mail_message = Message(
         subject=message.subject,
         recipients=[message.to_address],
         body=message.body_text or "",
-        sender=current_app.config["MAIL_DEFAULT_SENDER"],
+        sender=sender,
         extra_headers=dict(message.headers or {}),
     )
+    # make_msgid() with no domain looks the host name up in DNS for every message.
+    mail_message.msgId = make_msgid(idstring=str(message.id), domain=domain)
+    return mail_message
 
 
 def dispatch(now: datetime, limit: int | None = None) -> DispatchReport:
@@ -142,13 +145,28 @@ def dispatch(now: datetime, limit: int | None = None) -> DispatchReport:
     if not ids:
         return report
     remaining = list(ids)
+    sender = current_app.config["MAIL_DEFAULT_SENDER"]
+    domain = sender.rpartition("@")[2] or "localhost"
+    # One query for the batch and its invitations, rather than two per message.
+    batch = {
+        m.id: m
+        for m in db.session.scalars(
+            sa.select(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .options(so.selectinload(OutboxMessage.invitation))
+        )
+    }
+    # Only this dispatcher touches its claimed rows, so there is nothing to reload after each
+    # per-message commit.
+    session = db.session()
+    expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
     try:
         with mail.connect() as connection:
             while remaining:
-                message = db.session.get(OutboxMessage, remaining[0])
+                message = batch[remaining[0]]
                 message.attempts += 1
                 try:
-                    connection.send(_as_mail(message))
+                    connection.send(_as_mail(message, sender, domain))
                 except smtplib.SMTPServerDisconnected as exc:
                     raise ConnectionError(str(exc)) from exc
                 except smtplib.SMTPException as exc:  # a reply from the server (before OSError:
@@ -181,6 +199,8 @@ def dispatch(now: datetime, limit: int | None = None) -> DispatchReport:
             )
             _record(message, now, DeliveryStatus.PENDING, text)
             report.retry += 1
+    finally:
+        session.expire_on_commit = expire_on_commit
     return report
 
 
