@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 
-.PHONY: run test install lint format bench clean
+.PHONY: run test e2e install lint format bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ format: install
 
 test: lint
 	$(BIN)/python scripts/with_test_postgres.py $(BIN)/pytest
+
+# Only the browser tests (also part of `make test`); they start their own server.
+e2e: install
+	$(BIN)/pytest tests/e2e -m e2e
 
 bench: install
 	$(BIN)/python bench/text_evaluation.py
