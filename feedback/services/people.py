@@ -285,3 +285,34 @@ def import_people_csv(partnership: Partnership, text: str, actor: User | None) -
             },
         )
     return report
+
+
+def people_by_emails(partnership: Partnership, text: str) -> tuple[list[int], list[str]]:
+    """The practitioners named in a pasted list of email addresses (one per line, or separated
+    by commas or semicolons), and a located problem for each address that is not listed."""
+    wanted: list[tuple[int, str]] = []
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        for part in line.replace(";", ",").split(","):
+            if part.strip():
+                wanted.append((number, part.strip().lower()))
+    if not wanted:
+        return [], []
+    known = dict(
+        db.session.execute(
+            sa.select(Person.email, Person.id).where(
+                Person.partnership_id == partnership.id,
+                Person.email.in_({email for _, email in wanted}),
+            )
+        ).all()
+    )
+    ids: list[int] = []
+    problems: list[str] = []
+    for number, email in wanted:
+        if email in known:
+            if known[email] not in ids:
+                ids.append(known[email])
+        else:
+            problems.append(
+                f"Line {number}: nobody with the email {email} is listed; add or import them first"
+            )
+    return ids, problems

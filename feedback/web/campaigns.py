@@ -93,9 +93,16 @@ def new() -> str | WerkzeugResponse:
         except ValueError:
             form.reminder_days.errors = ["Enter reminder days as whole numbers, like 7, 14"]
         else:
+            person_ids, unknown = people_service.people_by_emails(
+                current_user.partnership, form.emails.data or ""
+            )
             audience = {
                 k: v
-                for k, v in (("agency_ids", form.agency_ids.data), ("roles", form.roles.data))
+                for k, v in (
+                    ("agency_ids", form.agency_ids.data),
+                    ("roles", form.roles.data),
+                    ("person_ids", person_ids),
+                )
                 if v
             }
             spec = campaign_service.CampaignSpec(
@@ -109,8 +116,12 @@ def new() -> str | WerkzeugResponse:
                 subject_template=form.subject_template.data,
                 body_template=form.body_template.data,
             )
-            if not audience:
-                form.agency_ids.errors = ["Choose at least one agency or job role to invite"]
+            if unknown:
+                form.emails.errors = unknown[:10]
+            elif not audience:
+                form.agency_ids.errors = [
+                    "Choose at least one agency or job role, or list the people, to invite"
+                ]
             else:
                 try:
                     campaign = campaign_service.create_campaign(

@@ -159,6 +159,12 @@ class CampaignForm(FlaskForm):
     roles = SelectMultipleField(
         "Everyone with these job roles", widget=GovCheckboxesInput(), choices=[]
     )
+    emails = TextAreaField(
+        "These people (optional)",
+        widget=GovTextArea(),
+        description="Paste email addresses, one per line, for example a list exported from "
+        "another system. Everyone must already be listed as a practitioner.",
+    )
     subject_template = StringField(
         "Email subject",
         widget=GovTextInput(),

@@ -204,3 +204,22 @@ def test_the_admin_home_page_lists_live_campaigns_with_their_progress(
     assert "Campaigns taking answers" in home
     assert "Spring staff survey" in home
     assert "1 of 4 answered (25%)" in home
+
+
+def test_an_imported_list_of_emails_chooses_the_audience(client, auth, version, people):
+    auth.sign_in_as("admin")
+    form = new_campaign_form(
+        version, people, agency_ids=[], emails="TEACHER@example.org\nofficer2@example.org"
+    )
+    response = post_form(client, "/campaigns/new", form)
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "2 people will be invited" in page
+
+
+def test_an_unknown_email_in_the_list_is_reported_by_line(client, auth, version, people):
+    auth.sign_in_as("admin")
+    form = new_campaign_form(version, people, emails="teacher@example.org\nghost@example.org")
+    html = post_form(client, "/campaigns/new", form).get_data(as_text=True)
+    assert "Line 2: nobody with the email ghost@example.org is listed" in html
+    assert db.session.scalar(sa.select(sa.func.count(Campaign.id))) == 0
