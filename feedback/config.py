@@ -47,6 +47,9 @@ def from_environment() -> dict[str, Any]:
         # The Maildir the development mail catcher writes to; unset in production.
         "MAIL_CATCHER_DIR": env("MAIL_CATCHER_DIR"),
         "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
+        # How many reverse proxies stand in front of the app; their X-Forwarded-For is then
+        # trusted, so rate limits see each visitor's address rather than the proxy's.
+        "PROXY_FIX_HOPS": int(env("PROXY_FIX_HOPS", "0")),
         "RATELIMIT_HEADERS_ENABLED": True,
         # Sign-in attempts allowed from one address.
         "SIGN_IN_RATE_LIMIT": env("SIGN_IN_RATE_LIMIT", "10 per minute"),

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from feedback import create_app
 from feedback.extensions import db
 from feedback.models import AuditEvent, User
-from tests.conftest import PASSWORD, base_config, post_form
+from tests.conftest import CSRF_RE, PASSWORD, base_config, post_form
 
 
 def test_a_user_signs_in_and_lands_on_their_home_page(client, auth):
@@ -138,3 +138,29 @@ def _token(client, url="/sign-in"):
     from tests.conftest import csrf_token
 
     return csrf_token(client, url)
+
+
+def test_behind_a_proxy_each_visitor_has_their_own_sign_in_limit(app, make_user):
+    proxied = create_app(
+        {
+            **base_config(app.config["SQLALCHEMY_DATABASE_URI"]),
+            "PROXY_FIX_HOPS": 1,
+            "SIGN_IN_RATE_LIMIT": "2 per minute",
+        }
+    )
+    client = proxied.test_client()
+    email = make_user("admin").email
+
+    def attempt(address):
+        page = client.get("/sign-in", headers={"X-Forwarded-For": address})
+        token = CSRF_RE.search(page.get_data(as_text=True)).group(1)
+        return client.post(
+            "/sign-in",
+            data={"email": email, "password": "wrong", "csrf_token": token},
+            headers={"X-Forwarded-For": address},
+        ).status_code
+
+    assert [attempt("203.0.113.1") for _ in range(3)] == [200, 200, 429]
+    assert attempt("203.0.113.2") == 200
+    with proxied.app_context():
+        db.engine.dispose()
