@@ -37,7 +37,7 @@ SECRET_KEY = "e2e-secret-key-not-for-production"
 DEMO_PASSWORD = "northshire-demo"
 #: axe impacts that fail a test; "minor" and "moderate" findings are reported, not fatal.
 FAILING_IMPACTS = ("serious", "critical")
-LINK = re.compile(r"https?://[^\s<>\"]+/r/[A-Za-z0-9_-]+\b(?!/)")
+LINK = re.compile(r"https?://[^\s<>\"]+/r/[A-Za-z0-9_-]+(?![A-Za-z0-9_/-])")  # whole token
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

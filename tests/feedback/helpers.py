@@ -12,7 +12,7 @@ from feedback.services import respond
 from tests.conftest import SURVEY, published_version
 
 START = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
-LINK = re.compile(r"/r/([A-Za-z0-9_-]+)\b(?!/)")
+LINK = re.compile(r"/r/([A-Za-z0-9_-]+)(?![A-Za-z0-9_/-])")  # the whole token, never a prefix
 
 
 def make_campaign(partnership, people, mode="confidential", reminder_days=(7, 14), days=21):

@@ -12,7 +12,7 @@ from feedback.models import Invitation, Response
 from tests.conftest import CSRF_RE
 from tests.feedback.helpers import START, make_campaign, run_due
 
-LINK = re.compile(r"(/r/[A-Za-z0-9_-]+)\b(?!/)")
+LINK = re.compile(r"(/r/[A-Za-z0-9_-]+)(?![A-Za-z0-9_/-])")  # the whole token, never a prefix
 
 
 @pytest.fixture(autouse=True)
