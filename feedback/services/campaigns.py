@@ -287,6 +287,21 @@ def change_state(
         )
 
 
+def delivery_failures(campaign: Campaign, limit: int = 50) -> list[OutboxMessage]:
+    """Emails refused for good, for the partnership team to correct addresses."""
+    return list(
+        db.session.scalars(
+            sa.select(OutboxMessage)
+            .where(
+                OutboxMessage.campaign_id == campaign.id,
+                OutboxMessage.status == DeliveryStatus.FAILED,
+            )
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
+    )
+
+
 def enable_open_link(campaign: Campaign, actor: User | None) -> str:
     """Give an anonymous campaign a shareable link for events; returns its path."""
     if campaign.mode != ResponseMode.ANONYMOUS:
@@ -364,13 +379,11 @@ def close_due_campaigns(now: datetime) -> str | None:
             campaign.close(now)
             # Nothing more should go out for a closed campaign.
             db.session.execute(
-                sa.update(OutboxMessage)
-                .where(
+                sa.delete(OutboxMessage).where(
                     OutboxMessage.campaign_id == campaign.id,
                     OutboxMessage.status == DeliveryStatus.PENDING,
                     OutboxMessage.kind == "reminder",
                 )
-                .values(status=DeliveryStatus.FAILED, last_error="campaign closed")
             )
             audit.record(
                 "campaign.close",

@@ -316,3 +316,15 @@ def people_by_emails(partnership: Partnership, text: str) -> tuple[list[int], li
                 f"Line {number}: nobody with the email {email} is listed; add or import them first"
             )
     return ids, problems
+
+
+def job_roles(partnership: Partnership) -> list[str]:
+    """The job roles practitioners in the partnership have, in order, each once."""
+    return list(
+        db.session.scalars(
+            sa.select(Person.job_role)
+            .where(Person.partnership_id == partnership.id, Person.job_role.is_not(None))
+            .distinct()
+            .order_by(Person.job_role)
+        )
+    )

@@ -187,13 +187,11 @@ def submit(invitation: Invitation, last_page: dict[str, Any] | None = None) -> b
         )
         # Reminders already queued are pointless now.
         db.session.execute(
-            sa.update(OutboxMessage)
-            .where(
+            sa.delete(OutboxMessage).where(
                 OutboxMessage.invitation_id == invitation.id,
                 OutboxMessage.kind == "reminder",
                 OutboxMessage.status == DeliveryStatus.PENDING,
             )
-            .values(status=DeliveryStatus.FAILED, last_error="already responded")
         )
     db.session.expire(invitation)
     return True
@@ -210,12 +208,10 @@ def opt_out(invitation: Invitation, now: datetime | None = None) -> None:
             person.opted_out_at = now
         pending = sa.select(Invitation.id).where(Invitation.person_id == person.id)
         db.session.execute(
-            sa.update(OutboxMessage)
-            .where(
+            sa.delete(OutboxMessage).where(
                 OutboxMessage.invitation_id.in_(pending),
                 OutboxMessage.status == DeliveryStatus.PENDING,
             )
-            .values(status=DeliveryStatus.FAILED, last_error="opted out")
         )
         audit.record(
             "person.opt_out",

@@ -5,14 +5,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import segno
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug import Response as WerkzeugResponse
 
 from feedback import clock
-from feedback.extensions import db
-from feedback.models import DeliveryStatus, OutboxMessage, Person, ResponseMode, Role
+from feedback.models import ResponseMode, Role
 from feedback.security import roles_required
 from feedback.services import NotFound, ServiceError, messages
 from feedback.services import campaigns as campaign_service
@@ -51,16 +49,6 @@ def _version_choices() -> list[tuple[str, str]]:
     return choices
 
 
-def _role_choices() -> list[tuple[str, str]]:
-    roles = db.session.scalars(
-        sa.select(Person.job_role)
-        .where(Person.partnership_id == current_user.partnership_id, Person.job_role.is_not(None))
-        .distinct()
-        .order_by(Person.job_role)
-    )
-    return [(r, r) for r in roles]
-
-
 # -- Pages -----------------------------------------------------------------------------------
 
 
@@ -80,7 +68,7 @@ def new() -> str | WerkzeugResponse:
     form.agency_ids.choices = [
         (a.id, a.name) for a in people_service.list_agencies(current_user.partnership)
     ]
-    form.roles.choices = _role_choices()
+    form.roles.choices = [(r, r) for r in people_service.job_roles(current_user.partnership)]
     if not form.is_submitted():
         form.mode.data = ResponseMode.CONFIDENTIAL.value
         form.subject_template.data = messages.DEFAULT_SUBJECT
@@ -149,17 +137,7 @@ def show(campaign_id: int) -> str:
     table = campaign_service.rates(
         campaign, disclose_small=is_admin, threshold=partnership.disclosure_threshold
     )
-    failures = []
-    if is_admin:
-        failures = db.session.scalars(
-            sa.select(OutboxMessage)
-            .where(
-                OutboxMessage.campaign_id == campaign.id,
-                OutboxMessage.status == DeliveryStatus.FAILED,
-            )
-            .order_by(OutboxMessage.id)
-            .limit(50)
-        ).all()
+    failures = campaign_service.delivery_failures(campaign) if is_admin else []
     sample = (
         messages.render(campaign.subject_template, _sample_values(campaign)),
         messages.render(campaign.body_template, _sample_values(campaign)),

@@ -323,3 +323,21 @@ def test_a_page_save_that_loses_a_race_with_submission_leaves_no_answers_behind(
     invitation = db.session.get(Invitation, stale.id)
     assert invitation.draft_answers is None
     assert count(Invitation, Invitation.draft_answers.is_(None), Invitation.responded) == 1
+
+
+def test_a_reminder_cancelled_by_a_response_is_not_reported_as_a_delivery_failure(
+    partnership, people, smtp
+):
+    campaign = make_campaign(partnership, people)
+    run_due(START)
+    later = START + timedelta(days=7, hours=1)
+    assert campaign_service.send_reminders(later) == "queued 4 reminder(s)"
+    with clock.frozen_at(later):
+        assert answer_all(token_from(smtp.to("officer0@example.org")[0]))
+    assert campaign_service.delivery_failures(campaign) == []
+    pending = count(
+        OutboxMessage,
+        OutboxMessage.kind == "reminder",
+        OutboxMessage.status == DeliveryStatus.PENDING,
+    )
+    assert pending == 3
