@@ -139,7 +139,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_jobs() -> None:
     """Import the modules whose @job functions the scheduler and `jobs run-due` run."""
-    from feedback.services import campaigns, outbox  # noqa: F401
+    from feedback.services import campaigns, outbox, training  # noqa: F401
 
 
 def register_commands(app: Flask) -> None:

@@ -13,9 +13,23 @@ from feedback.models.campaigns import (
 )
 from feedback.models.instruments import Instrument, InstrumentVersion, VersionStatus
 from feedback.models.partnership import Agency, Partnership, Person, Sector
+from feedback.models.training import (
+    Attendance,
+    Course,
+    CourseFormat,
+    CourseSession,
+    EvaluationStage,
+    SessionEvaluation,
+)
 
 __all__ = [
     "Agency",
+    "Attendance",
+    "Course",
+    "CourseFormat",
+    "CourseSession",
+    "EvaluationStage",
+    "SessionEvaluation",
     "ApiToken",
     "AuditEvent",
     "Campaign",

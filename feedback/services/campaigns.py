@@ -127,31 +127,37 @@ def _check_spec(partnership: Partnership, spec: CampaignSpec) -> InstrumentVersi
 
 def create_campaign(partnership: Partnership, spec: CampaignSpec, actor: User | None) -> Campaign:
     """Create a draft campaign; nobody is invited until it is launched."""
-    _check_spec(partnership, spec)
     with transaction():
-        campaign = Campaign(
-            partnership_id=partnership.id,
-            instrument_version_id=spec.instrument_version_id,
-            title=spec.title.strip(),
-            purpose=spec.purpose,
-            mode=ResponseMode(spec.mode),
-            opens_at=spec.opens_at,
-            closes_at=spec.closes_at,
-            reminder_days=sorted(spec.reminder_days),
-            audience={k: list(v) for k, v in spec.audience.items()},
-            subject_template=spec.subject_template or messages.DEFAULT_SUBJECT,
-            body_template=spec.body_template or messages.DEFAULT_BODY,
-            created_by_id=actor.id if actor else None,
-        )
-        db.session.add(campaign)
-        db.session.flush()
-        audit.record(
-            "campaign.create",
-            user=actor,
-            partnership_id=partnership.id,
-            record_type="campaign",
-            record_id=campaign.id,
-        )
+        return build_campaign(partnership, spec, actor)
+
+
+def build_campaign(partnership: Partnership, spec: CampaignSpec, actor: User | None) -> Campaign:
+    """Add a checked draft campaign to the caller's transaction (the training timeline creates
+    and launches one together with its own record, all or nothing)."""
+    _check_spec(partnership, spec)
+    campaign = Campaign(
+        partnership_id=partnership.id,
+        instrument_version_id=spec.instrument_version_id,
+        title=spec.title.strip(),
+        purpose=spec.purpose,
+        mode=ResponseMode(spec.mode),
+        opens_at=spec.opens_at,
+        closes_at=spec.closes_at,
+        reminder_days=sorted(spec.reminder_days),
+        audience={k: list(v) for k, v in spec.audience.items()},
+        subject_template=spec.subject_template or messages.DEFAULT_SUBJECT,
+        body_template=spec.body_template or messages.DEFAULT_BODY,
+        created_by_id=actor.id if actor else None,
+    )
+    db.session.add(campaign)
+    db.session.flush()
+    audit.record(
+        "campaign.create",
+        user=actor,
+        partnership_id=partnership.id,
+        record_type="campaign",
+        record_id=campaign.id,
+    )
     return campaign
 
 
@@ -241,22 +247,27 @@ def invite(campaign: Campaign, people: list[Person]) -> int:
 
 def launch(campaign: Campaign, actor: User | None) -> int:
     """Go live and invite the audience: all invitations and emails land, or none do."""
+    with transaction():
+        return start(campaign, actor)
+
+
+def start(campaign: Campaign, actor: User | None, *, allow_empty: bool = False) -> int:
+    """Go live and invite the audience inside the caller's transaction; returns how many."""
     people = audience_people(campaign)
-    if not people:
+    if not people and not allow_empty:
         raise ServiceError(
             "Nobody is in the audience (or everyone has opted out)", field="audience"
         )
-    with transaction():
-        campaign.launch(clock.now())
-        count = invite(campaign, people)
-        audit.record(
-            "campaign.launch",
-            user=actor,
-            partnership_id=campaign.partnership_id,
-            record_type="campaign",
-            record_id=campaign.id,
-            detail={"invited": count},
-        )
+    campaign.launch(clock.now())
+    count = invite(campaign, people)
+    audit.record(
+        "campaign.launch",
+        user=actor,
+        partnership_id=campaign.partnership_id,
+        record_type="campaign",
+        record_id=campaign.id,
+        detail={"invited": count},
+    )
     return count
 
 
