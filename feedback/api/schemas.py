@@ -314,3 +314,48 @@ class ExportArgsSchema(ma.Schema):
         validate=validate.OneOf(["labels", "keys"]),
         metadata={"description": "Header row of question labels (default) or question keys"},
     )
+
+
+# -- Training ---------------------------------------------------------------------------------
+
+
+class CourseSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    title = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    description = ma.fields.String(load_default=None, allow_none=True)
+    learning_outcomes = ma.fields.List(
+        ma.fields.String(validate=validate.Length(min=1, max=200)),
+        required=True,
+        validate=validate.Length(min=3, max=8),
+        metadata={"description": "3 to 8 short statements"},
+    )
+    themes = ma.fields.List(ma.fields.String(), load_default=list)
+    level = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60))
+    format = ma.fields.String(
+        load_default="face_to_face",
+        validate=validate.OneOf(["face_to_face", "virtual", "e_learning"]),
+    )
+
+
+class CourseSessionSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    course_id = ma.fields.Integer(dump_only=True)
+    starts_at = ma.fields.AwareDateTime(required=True)
+    ends_at = ma.fields.AwareDateTime(required=True)
+    venue = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    online = ma.fields.Boolean(load_default=False)
+    trainer_id = ma.fields.Integer(load_default=None, allow_none=True)
+    capacity = ma.fields.Integer(load_default=None, allow_none=True)
+
+
+class AttendanceSchema(ma.Schema):
+    person_ids = ma.fields.List(
+        ma.fields.Integer(), required=True, validate=validate.Length(min=1, max=1000)
+    )
+    attended = ma.fields.Boolean(
+        required=True, allow_none=True, metadata={"description": "null: booked, not yet marked"}
+    )
+
+
+class AttendanceResultSchema(ma.Schema):
+    changed = ma.fields.Integer(required=True)

@@ -101,6 +101,9 @@ API: dict[str, tuple[str, str, frozenset[Role]]] = {
     "api_campaigns.list_responses": ("GET", "/api/v1/campaigns/1/responses", READERS),
     "api_campaigns.export_csv": ("GET", "/api/v1/campaigns/1/export.csv", READERS),
     "api_campaigns.export_xlsx": ("GET", "/api/v1/campaigns/1/export.xlsx", READERS),
+    "api_training.create_course": ("POST", "/api/v1/courses", ADMIN),
+    "api_training.create_session": ("POST", "/api/v1/courses/1/sessions", ADMIN),
+    "api_training.record_attendance": ("POST", "/api/v1/sessions/1/attendance", ADMIN),
 }
 
 

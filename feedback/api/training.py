@@ -1,0 +1,67 @@
+"""API: courses, their sessions and attendance (admins); the timeline does the rest."""
+
+from typing import Any
+
+from flask_smorest import abort
+
+from feedback.api.auth import api_user, make_blueprint, requires
+from feedback.api.schemas import (
+    AttendanceResultSchema,
+    AttendanceSchema,
+    CourseSchema,
+    CourseSessionSchema,
+)
+from feedback.extensions import db
+from feedback.models import Course, CourseSession, Role, User
+from feedback.services import NotFound, ServiceError, training
+
+bp = make_blueprint(
+    "api_training",
+    __name__,
+    "/api/v1",
+    "Courses, sessions and attendance. Evaluations go out by themselves when a session ends "
+    "and 3 and 6 calendar months later.",
+)
+
+
+@bp.route("/courses", methods=["POST"])
+@requires(bp, Role.ADMIN)
+@bp.arguments(CourseSchema)
+@bp.response(201, CourseSchema)
+def create_course(data: dict[str, Any]) -> Course:
+    """Add a course with 3 to 8 learning outcomes."""
+    user = api_user()
+    return training.create_course(user.partnership, training.CourseSpec(**data), user)
+
+
+@bp.route("/courses/<course_id>/sessions", methods=["POST"])
+@requires(bp, Role.ADMIN)
+@bp.arguments(CourseSessionSchema)
+@bp.response(201, CourseSessionSchema)
+def create_session(data: dict[str, Any], course_id: str) -> CourseSession:
+    """Schedule a session of a course; 404 for a course that is not the partnership's."""
+    user = api_user()
+    try:
+        course = training.get_course(user.partnership, int(course_id))
+    except (NotFound, ValueError):
+        abort(404, message=f"There is no course {course_id}")
+    trainer_id = data.pop("trainer_id", None)
+    trainer = db.session.get(User, trainer_id) if trainer_id is not None else None
+    if trainer_id is not None and trainer is None:
+        raise ServiceError(f"There is no account with id {trainer_id}", field="trainer_id")
+    return training.add_session(user.partnership, course, trainer=trainer, actor=user, **data)
+
+
+@bp.route("/sessions/<session_id>/attendance", methods=["POST"])
+@requires(bp, Role.ADMIN)
+@bp.arguments(AttendanceSchema)
+@bp.response(200, AttendanceResultSchema)
+def record_attendance(data: dict[str, Any], session_id: str) -> dict[str, int]:
+    """Book people on a session, or mark them attended (true) or not (false)."""
+    user = api_user()
+    try:
+        session = training.get_session(user.partnership, int(session_id))
+    except (NotFound, ValueError):
+        abort(404, message=f"There is no session {session_id}")
+    changed = training.record_attendance(session, data["person_ids"], data["attended"], user)
+    return {"changed": changed}
