@@ -210,11 +210,12 @@ def seed_demo() -> int:
 
 def _seed_campaigns(partnership: Partnership) -> int:
     """Two rounds of the staff survey, answered, and a draft campaign ready to launch."""
-    from feedback.seed_campaigns import seed_draft_pulse, seed_staff_surveys
+    from feedback.seed_campaigns import seed_draft_pulse, seed_staff_surveys, seed_training
 
     with transaction():
         added = seed_staff_surveys(partnership, random.Random(2027))
         added += seed_draft_pulse(partnership)
+        added += seed_training(partnership, random.Random(2028))
     return added
 
 

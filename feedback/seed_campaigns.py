@@ -63,6 +63,39 @@ WHAT_GETS_IN_THE_WAY = [
     "Housing delays leave families in temporary accommodation for months.",
 ]
 
+TRAINING_COMMENTS = {
+    "most_useful": [
+        "The case studies made the signs of neglect feel real, not abstract.",
+        "Working through the Graded Care Profile with colleagues from health and police.",
+        "Hearing how the MASH decides on thresholds.",
+        "The session on the child's lived experience - a day in the life exercise.",
+    ],
+    "do_differently": [
+        "I will use the GCP2 on my next home visit where I have worries.",
+        "Record what the child says in their own words.",
+        "Escalate sooner when I disagree with a decision, using the escalation policy.",
+    ],
+    "could_be_better": [
+        "More time for the group exercise; it felt rushed after lunch.",
+        "The online platform kept dropping out for some of us.",
+        "Slides sent in advance would help.",
+    ],
+    "further_learning": [
+        "Contextual safeguarding and exploitation outside the home.",
+        "How to have difficult conversations with parents.",
+        "Online safety for primary-age children.",
+    ],
+    "practice_example": [
+        "I used the GCP2 with a family and it helped the parents see what needed to change.",
+        "I challenged a decision to close a case and it was reopened with early help.",
+        "I now write the child's words in the record, not my summary.",
+    ],
+    "difference_for_child": [
+        "A child now has a plan at school because I referred earlier.",
+        "The family accepted early help after we used the GCP2 together.",
+    ],
+}
+
 #: How each sector's practitioners tend to answer, out of 10: higher is more positive.
 SECTOR_MOOD = {
     Sector.POLICE: 6.5,
@@ -129,10 +162,34 @@ def _answer(question: dict[str, Any], person: Person, mood: float, rng: random.R
         raw = [level["value"] for level in summary["levels"]]
         rng.shuffle(raw)
     elif qtype == "long_text":
-        pool = WHAT_GETS_IN_THE_WAY if "way" in question["key"] else WHAT_HELPS
+        pool = TRAINING_COMMENTS.get(question["key"]) or (
+            WHAT_GETS_IN_THE_WAY if "way" in question["key"] else WHAT_HELPS
+        )
         raw = rng.choice(pool) if rng.random() < 0.6 else None
     elif qtype == "yes_no":
         raw = "yes" if rng.random() < mood / 10 else "no"
+    elif qtype == "rating":
+        levels = [level["value"] for level in summary["levels"]]
+        raw = levels[min(len(levels) - 1, max(0, round(rng.gauss(mood, 1.2))))]
+    elif qtype == "retrospective_confidence":
+        raw = {}
+        for outcome in question["outcomes"]:
+            before = rng.choice([1, 2, 2, 3, 3, 4])
+            raw[outcome["key"]] = {
+                "before": before,
+                "now": min(5, before + rng.choice([0, 1, 1, 2])),
+            }
+    elif qtype == "matrix":
+        levels = [level["value"] for level in summary["levels"]]
+        raw = {
+            row["key"]: levels[
+                min(len(levels) - 1, max(0, round(rng.gauss(mood / 10 * len(levels), 0.8)) - 1))
+            ]
+            for row in question["rows"]
+        }
+    elif qtype == "multi_choice":
+        values = [option["value"] for option in question["options"]]
+        raw = rng.sample(values[:-1], k=rng.choice([1, 1, 2]))
     if raw is None:
         return None
     try:
@@ -285,3 +342,169 @@ def seed_draft_pulse(partnership: Partnership) -> int:
         )
     )
     return 1
+
+
+TRAINING = [
+    # title, outcomes, themes, (start, end) of past sessions
+    (
+        "Neglect: recognising and responding",
+        [
+            "Recognise the signs and impact of neglect",
+            "Use the Graded Care Profile 2 with families",
+            "Know when and how to escalate concerns about neglect",
+        ],
+        ["neglect", "escalation_challenge"],
+    ),
+    (
+        "Child exploitation and contextual safeguarding",
+        [
+            "Recognise signs of criminal and sexual exploitation",
+            "Share information using the exploitation pathway",
+            "Understand how to make a National Referral Mechanism referral",
+        ],
+        ["child_exploitation", "information_sharing"],
+    ),
+]
+
+
+def seed_training(partnership: Partnership, rng: random.Random) -> int:
+    """Two courses; a past session of each with evaluations answered, and one to come."""
+    from feedback.models import Attendance, Course, CourseSession, EvaluationStage, User
+    from feedback.services import training
+
+    if db.session.scalar(sa.select(Course.id).where(Course.partnership_id == partnership.id)):
+        return 0
+    trainer = db.session.scalar(
+        sa.select(User).where(User.partnership_id == partnership.id, User.role == "trainer")
+    )
+    people = list(
+        db.session.scalars(
+            sa.select(Person).where(Person.partnership_id == partnership.id).order_by(Person.id)
+        )
+    )
+    added = 0
+    now = clock.now()
+    for number, (title, outcomes, themes) in enumerate(TRAINING):
+        course = Course(
+            partnership_id=partnership.id,
+            title=title,
+            learning_outcomes=outcomes,
+            themes=themes,
+            level="Level 2: multi-agency",
+            format="face_to_face",
+        )
+        db.session.add(course)
+        db.session.flush()
+        past_end = datetime(2026, 6, 17 + number, 16, tzinfo=UTC)
+        sessions = [
+            CourseSession(
+                partnership_id=partnership.id,
+                course_id=course.id,
+                starts_at=past_end - timedelta(hours=6),
+                ends_at=past_end,
+                venue="Northshire House, Riverside",
+                trainer_id=trainer.id if trainer else None,
+                capacity=24,
+            ),
+            CourseSession(
+                partnership_id=partnership.id,
+                course_id=course.id,
+                starts_at=now + timedelta(days=10 + number, hours=2),
+                ends_at=now + timedelta(days=10 + number, hours=8),
+                online=True,
+                trainer_id=trainer.id if trainer else None,
+                capacity=30,
+            ),
+        ]
+        db.session.add_all(sessions)
+        db.session.flush()
+        past = sessions[0]
+        attendees = rng.sample(people, 18)
+        for person in attendees:
+            db.session.add(
+                Attendance(session_id=past.id, person_id=person.id, attended=rng.random() > 0.1)
+            )
+        for person in rng.sample(people, 12):
+            db.session.add(
+                Attendance(session_id=sessions[1].id, person_id=person.id, attended=None)
+            )
+        db.session.flush()
+        added += 2
+        for stage in (EvaluationStage.POST_COURSE, EvaluationStage.FOLLOWUP_3_MONTH):
+            sent_at = training.due_at(past, stage) + timedelta(minutes=5)
+            with clock.frozen_at(sent_at):
+                evaluation = _send_without_commit(training, past, stage)
+            if evaluation is None:
+                continue
+            added += _answer_evaluation(evaluation.campaign, sent_at, rng)
+    return added
+
+
+def _send_without_commit(training, session, stage):  # noqa: ANN001, ANN202
+    """The timeline's own steps, inside the seed's transaction."""
+    from feedback.models import SessionEvaluation
+    from feedback.services import campaigns as campaign_service
+
+    people = training.attendees(session)
+    version = training.stage_version(session.course, stage)
+    now = clock.now()
+    spec = campaign_service.CampaignSpec(
+        instrument_version_id=version.id,
+        title=f"{stage.label}: {session.course.title}, {session.starts_at:%-d %B %Y}",
+        mode="confidential",
+        opens_at=now,
+        closes_at=now + training.OPEN_FOR[stage],
+        audience={"person_ids": [p.id for p in people]},
+        reminder_days=training.REMINDER_DAYS,
+        purpose=stage.value,
+    )
+    partnership = db.session.get(Partnership, session.partnership_id)
+    campaign = campaign_service.build_campaign(partnership, spec, None)
+    campaign_service.start(campaign, None)
+    evaluation = SessionEvaluation(session_id=session.id, stage=stage, campaign_id=campaign.id)
+    db.session.add(evaluation)
+    db.session.flush()
+    return evaluation
+
+
+def _answer_evaluation(campaign: Campaign, sent_at: datetime, rng: random.Random) -> int:
+    """Mark the emails sent and answer most of the invitations, as if it had all happened."""
+    definition = campaign.instrument_version.definition
+    questions = [q for _, q in forms.iter_questions(definition)]
+    answered = 0
+    for message in db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.campaign_id == campaign.id)
+    ):
+        message.status, message.sent_at, message.body_text = DeliveryStatus.SENT, sent_at, None
+        message.attempts = 1
+    for invitation in db.session.scalars(
+        sa.select(Invitation).where(Invitation.campaign_id == campaign.id)
+    ):
+        invitation.delivery, invitation.sent_at = DeliveryStatus.SENT, sent_at
+        invitation.reminders_sent = 2
+        if rng.random() > 0.72:
+            continue
+        moment = sent_at + timedelta(hours=rng.randint(1, 200))
+        invitation.opened_at = invitation.started_at = invitation.completed_at = moment
+        invitation.responded = True
+        person = invitation.person
+        sector = person.agency.sector if person.agency else Sector.OTHER
+        mood = min(SECTOR_MOOD[sector] + 1.5 + rng.gauss(0, 1.0), 10)
+        db.session.add(
+            Response(
+                id=uuid.UUID(int=rng.getrandbits(128)).hex,
+                campaign_id=campaign.id,
+                instrument_version_id=campaign.instrument_version_id,
+                person_id=person.id,
+                agency_id=person.agency_id,
+                job_role=person.job_role,
+                submitted_on=moment.date(),
+                submitted_at=moment,
+                answers={q["key"]: _answer(q, person, mood, rng) for q in questions},
+            )
+        )
+        answered += 1
+    if campaign.closes_at <= clock.now():
+        campaign.status = CampaignStatus.CLOSED
+        campaign.closed_at = campaign.closes_at
+    return answered
