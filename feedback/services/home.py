@@ -1,14 +1,17 @@
 """What each role's home page shows: their own work, counted."""
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 
+from feedback import clock
 from feedback.extensions import db
 from feedback.models import (
     Agency,
     Campaign,
     CampaignStatus,
+    CourseSession,
     Instrument,
     Invitation,
     Person,
@@ -26,6 +29,8 @@ class HomeSummary:
     next_steps: list[tuple[str, str]] = field(default_factory=list)
     #: (campaign, invited, completed) for campaigns taking answers now.
     live_campaigns: list[tuple[Campaign, int, int]] = field(default_factory=list)
+    #: A trainer's sessions, most recent first, each with its evaluation stages' progress.
+    sessions: list[tuple[Any, dict[str, Any]]] = field(default_factory=list)
 
 
 def summary_for(user: User) -> HomeSummary:
@@ -58,7 +63,23 @@ def summary_for(user: User) -> HomeSummary:
         summary.figures = [("Agencies in the partnership", agencies, "people.agencies")]
     if user.role in (Role.ADMIN, Role.ANALYST, Role.VIEWER):
         summary.live_campaigns = _live_campaigns(pid)
+    if user.role == Role.TRAINER:
+        summary.sessions = _trainer_sessions(user)
+        upcoming = [s for s, _ in summary.sessions if s.starts_at > clock.now()]
+        summary.figures.insert(0, ("Your upcoming sessions", len(upcoming), None))
     return summary
+
+
+def _trainer_sessions(user: User) -> list[tuple[Any, dict[str, Any]]]:
+    from feedback.services import training
+
+    sessions = db.session.scalars(
+        sa.select(CourseSession)
+        .where(CourseSession.trainer_id == user.id, CourseSession.cancelled_at.is_(None))
+        .order_by(CourseSession.starts_at.desc())
+        .limit(20)
+    ).all()
+    return [(session, training.evaluation_summary(session)) for session in sessions]
 
 
 def _live_campaigns(partnership_id: int) -> list[tuple[Campaign, int, int]]:

@@ -206,3 +206,18 @@ def test_jobs_run_due_moves_through_six_months_from_the_command_line(runner, ses
         result = runner.invoke(args=["jobs", "run-due", "--now", moment])
         assert "training_timeline: sent" in result.output
     assert stages_sent() == ["followup_3_month", "followup_6_month", "post_course"]
+
+
+def test_a_trainer_sees_their_sessions_and_each_stage_on_their_home_page(client, session, smtp):
+    from tests.conftest import post_form
+
+    run_due(ENDS + timedelta(minutes=1))
+    post_form(
+        client,
+        "/sign-in",
+        {"email": "trainer@testshire.example", "password": "correct-horse-battery"},
+    )
+    home = client.get("/").get_data(as_text=True)
+    assert "Neglect: recognising and responding" in home
+    assert "Sent: 0 of 3 answered" in home
+    assert "Goes out by itself on 30 April 2027" in home
