@@ -5,6 +5,10 @@ from marshmallow import validate
 
 from feedback.models import Sector
 
+# Ids and version numbers are 32-bit integer columns: a larger number names nothing, and SQLite
+# cannot even bind one beyond 64 bits (OverflowError, a 500), so it is refused as bad input.
+ID_RANGE = validate.Range(min=1, max=2**31 - 1)
+
 
 class ErrorDetailSchema(ma.Schema):
     path = ma.fields.String(metadata={"description": "Where the problem is, e.g. 'email'"})
@@ -37,7 +41,7 @@ class PersonSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
     name = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
     email = ma.fields.Email(required=True, validate=validate.Length(max=320))
-    agency_id = ma.fields.Integer(required=True, allow_none=True)
+    agency_id = ma.fields.Integer(required=True, allow_none=True, validate=ID_RANGE)
     job_role = ma.fields.String(
         load_default=None, allow_none=True, validate=validate.Length(max=120)
     )
@@ -143,7 +147,7 @@ class InstrumentCreatedSchema(ma.Schema):
 
 class VersionArgsSchema(ma.Schema):
     version = ma.fields.Integer(
-        validate=validate.Range(min=1),
+        validate=ID_RANGE,
         metadata={"description": "A version number; the latest when left out"},
     )
 
@@ -169,9 +173,11 @@ MODES = ("identified", "confidential", "anonymous")
 
 
 class AudienceSchema(ma.Schema):
-    person_ids = ma.fields.List(ma.fields.Integer(), metadata={"description": "Practitioners"})
+    person_ids = ma.fields.List(
+        ma.fields.Integer(validate=ID_RANGE), metadata={"description": "Practitioners"}
+    )
     agency_ids = ma.fields.List(
-        ma.fields.Integer(), metadata={"description": "Everyone in these agencies"}
+        ma.fields.Integer(validate=ID_RANGE), metadata={"description": "Everyone in these agencies"}
     )
     roles = ma.fields.List(
         ma.fields.String(validate=validate.Length(min=1, max=120)),
@@ -180,9 +186,9 @@ class AudienceSchema(ma.Schema):
 
 
 class CampaignCreateSchema(ma.Schema):
-    instrument_id = ma.fields.Integer(required=True)
+    instrument_id = ma.fields.Integer(required=True, validate=ID_RANGE)
     version = ma.fields.Integer(
-        validate=validate.Range(min=1),
+        validate=ID_RANGE,
         metadata={"description": "A published version number; the latest published if left out"},
     )
     title = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))

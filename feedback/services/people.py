@@ -2,7 +2,9 @@
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
@@ -74,9 +76,12 @@ def create_agency(partnership: Partnership, name: str, sector: str, actor: User 
     except ValueError:
         choices = ", ".join(s.value for s in Sector)
         raise ServiceError(f"Sector must be one of: {choices}", field="sector") from None
+    # SQLite's lower() folds only ASCII, so the exact name is matched too: otherwise "Élan"
+    # twice passes this check and hits the unique constraint (a 500).
     exists = db.session.scalar(
         sa.select(Agency.id).where(
-            Agency.partnership_id == partnership.id, sa.func.lower(Agency.name) == name.lower()
+            Agency.partnership_id == partnership.id,
+            sa.or_(Agency.name == name, sa.func.lower(Agency.name) == name.lower()),
         )
     )
     if exists is not None:
@@ -176,6 +181,17 @@ def decode_upload(data: bytes) -> str:
         ) from None
 
 
+def _csv_rows(reader: csv.DictReader) -> Iterator[dict[str | Any, Any]]:
+    """The reader's rows; the csv module's own errors (a field over its size limit, say) become
+    a refusal naming the row, before anything is written."""
+    try:
+        yield from reader
+    except csv.Error as exc:
+        raise ServiceError(
+            f"Row {reader.line_num + 1}: the file is not readable CSV ({exc})"
+        ) from None
+
+
 def import_people_csv(partnership: Partnership, text: str, actor: User | None) -> ImportReport:
     """Create or update practitioners from CSV text with columns name,email,agency,job_role,team.
 
@@ -184,7 +200,11 @@ def import_people_csv(partnership: Partnership, text: str, actor: User | None) -
     raises ServiceError.
     """
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
+    try:
+        fieldnames = reader.fieldnames
+    except csv.Error as exc:
+        raise ServiceError(f"Row 1: the file is not readable CSV ({exc})") from None
+    header = [(h or "").strip().lower() for h in (fieldnames or [])]
     if not header:
         raise ServiceError(
             "The file is empty: the first row must name the columns " + ",".join(IMPORT_COLUMNS)
@@ -208,7 +228,7 @@ def import_people_csv(partnership: Partnership, text: str, actor: User | None) -
     seen: dict[str, int] = {}
     rows: list[tuple[int, dict[str, str | None]]] = []
 
-    for row in reader:
+    for row in _csv_rows(reader):
         line = reader.line_num
         if len(rows) + len(report.errors) >= MAX_IMPORT_ROWS:
             raise ServiceError(f"The file has more than {MAX_IMPORT_ROWS:,} rows: split it up")
