@@ -365,3 +365,44 @@ class AttendanceSchema(ma.Schema):
 
 class AttendanceResultSchema(ma.Schema):
     changed = ma.fields.Integer(required=True)
+
+
+class StageCountsSchema(ma.Schema):
+    invited = ma.fields.Integer(required=True)
+    responded = ma.fields.Integer(required=True)
+
+
+class OutcomeChangeSchema(ma.Schema):
+    outcome = ma.fields.String(required=True)
+    n_pairs = ma.fields.Integer(required=True)
+    median_before = ma.fields.Float(allow_none=True)
+    median_now = ma.fields.Float(allow_none=True)
+    median_change = ma.fields.Float(allow_none=True)
+    wilcoxon_p = ma.fields.Float(allow_none=True)
+    effect_size = ma.fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "matched-pairs rank-biserial correlation, positive when confidence rose"
+        },
+    )
+    suppressed = ma.fields.Boolean(required=True)
+
+
+class BarrierSchema(ma.Schema):
+    barrier = ma.fields.String(required=True)
+    count = ma.fields.Integer(required=True)
+
+
+class FollowUpSchema(ma.Schema):
+    n = ma.fields.Integer(required=True)
+    suppressed = ma.fields.Boolean(required=True)
+    applied_pct = ma.fields.Float(allow_none=True)
+    barriers = ma.fields.List(ma.fields.Nested(BarrierSchema), required=True)
+
+
+class EvaluationSchema(ma.Schema):
+    stages = ma.fields.Dict(
+        keys=ma.fields.String(), values=ma.fields.Nested(StageCountsSchema), required=True
+    )
+    outcomes = ma.fields.List(ma.fields.Nested(OutcomeChangeSchema), required=True)
+    follow_up = ma.fields.Nested(FollowUpSchema, required=True)

@@ -10,6 +10,7 @@ from feedback.api.schemas import (
     AttendanceSchema,
     CourseSchema,
     CourseSessionSchema,
+    EvaluationSchema,
 )
 from feedback.extensions import db
 from feedback.models import Course, CourseSession, Role, User
@@ -65,3 +66,37 @@ def record_attendance(data: dict[str, Any], session_id: str) -> dict[str, int]:
         abort(404, message=f"There is no session {session_id}")
     changed = training.record_attendance(session, data["person_ids"], data["attended"], user)
     return {"changed": changed}
+
+
+@bp.route("/courses/<course_id>/evaluation", methods=["GET"])
+@requires(bp, Role.ADMIN, Role.TRAINER, Role.ANALYST, Role.VIEWER)
+@bp.response(200, EvaluationSchema)
+def course_evaluation(course_id: str) -> dict[str, Any]:
+    """What changed for a course, over all its sessions (small numbers withheld but for admins)."""
+    user = api_user()
+    try:
+        course = training.get_course(user.partnership, int(course_id))
+    except (NotFound, ValueError):
+        abort(404, message=f"There is no course {course_id}")
+    return _evaluation(user, [s for s in course.sessions if s.cancelled_at is None])
+
+
+@bp.route("/sessions/<session_id>/evaluation", methods=["GET"])
+@requires(bp, Role.ADMIN, Role.TRAINER, Role.ANALYST, Role.VIEWER)
+@bp.response(200, EvaluationSchema)
+def session_evaluation(session_id: str) -> dict[str, Any]:
+    """What changed for one session."""
+    user = api_user()
+    try:
+        session = training.get_session(user.partnership, int(session_id))
+    except (NotFound, ValueError):
+        abort(404, message=f"There is no session {session_id}")
+    return _evaluation(user, [session])
+
+
+def _evaluation(user: User, sessions: list[CourseSession]) -> dict[str, Any]:
+    return training.evaluation(
+        sessions,
+        disclose_small=user.role == Role.ADMIN,
+        threshold=user.partnership.disclosure_threshold,
+    )

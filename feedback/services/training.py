@@ -402,3 +402,105 @@ def evaluation_summary(session: CourseSession) -> dict[str, Any]:
             "responded": responded,
         }
     return summary
+
+
+# -- What changed: the evaluation summary for a course or a session ----------------------------
+
+
+def evaluation(
+    sessions: list[CourseSession], *, disclose_small: bool, threshold: int
+) -> dict[str, Any]:
+    """Per stage, who was asked and who answered; per learning outcome, the before -> now
+    confidence shift from the post-course evaluation (paired within each response: Wilcoxon
+    signed-rank and matched-pairs rank-biserial); from the follow-ups, the percentage who have
+    applied their learning and the barriers, ranked.
+
+    For anyone but admins (disclose_small=False), a figure resting on fewer answers than the
+    threshold is withheld and marked suppressed.
+    """
+    from analysis.stats import likert_summary, paired_change
+    from feedback.models import Invitation, Response
+
+    stages: dict[str, dict[str, int]] = {}
+    answers: dict[EvaluationStage, list[dict[str, Any]]] = {}
+    definitions: dict[EvaluationStage, dict[str, Any]] = {}
+    for stage in EvaluationStage:
+        campaign_ids = [e.campaign_id for s in sessions for e in s.evaluations if e.stage == stage]
+        invited, responded = (0, 0)
+        if campaign_ids:
+            invited, responded = db.session.execute(
+                sa.select(
+                    sa.func.count(Invitation.id), sa.func.count(sa.case((Invitation.responded, 1)))
+                ).where(Invitation.campaign_id.in_(campaign_ids))
+            ).one()
+        stages[stage.value] = {"invited": invited, "responded": responded}
+        rows = db.session.execute(
+            sa.select(Response.answers, Response.instrument_version_id).where(
+                Response.campaign_id.in_(campaign_ids)
+            )
+        ).all()
+        answers[stage] = [r.answers for r in rows]
+        if rows:
+            definitions[stage] = db.session.get(InstrumentVersion, rows[0][1]).definition
+
+    def hidden(n: int) -> bool:
+        return not disclose_small and n < threshold
+
+    outcomes: list[dict[str, Any]] = []
+    post = definitions.get(EvaluationStage.POST_COURSE)
+    if post is not None:
+        for _, question in forms.iter_questions(post):
+            if question["type"] != "retrospective_confidence":
+                continue
+            for outcome in question["outcomes"]:
+                pairs = [
+                    (a.get(question["key"]) or {}).get(outcome["key"]) or {}
+                    for a in answers[EvaluationStage.POST_COURSE]
+                ]
+                change = paired_change(
+                    [p.get("before") for p in pairs], [p.get("now") for p in pairs]
+                )
+                entry = {
+                    "outcome": outcome["label"],
+                    "n_pairs": change.n_pairs,
+                    "suppressed": hidden(change.n_pairs),
+                }
+                for name in (
+                    "median_before",
+                    "median_now",
+                    "median_change",
+                    "wilcoxon_p",
+                    "effect_size",
+                ):
+                    entry[name] = None if entry["suppressed"] else getattr(change, name)
+                outcomes.append(entry)
+
+    follow = answers[EvaluationStage.FOLLOWUP_3_MONTH] + answers[EvaluationStage.FOLLOWUP_6_MONTH]
+    follow_definition = definitions.get(EvaluationStage.FOLLOWUP_3_MONTH) or definitions.get(
+        EvaluationStage.FOLLOWUP_6_MONTH
+    )
+    follow_up: dict[str, Any] = {
+        "n": len(follow),
+        "suppressed": hidden(len(follow)),
+        "applied_pct": None,
+        "barriers": [],
+    }
+    if follow and follow_definition is not None and not follow_up["suppressed"]:
+        applied = forms.find_question(follow_definition, "used_learning")
+        if applied is not None:
+            levels = [level["value"] for level in forms.summarise(applied)["levels"]]
+            summary = likert_summary([a.get("used_learning") for a in follow], levels)
+            follow_up["applied_pct"] = summary.percent_agree
+        barriers = forms.find_question(follow_definition, "barriers")
+        if barriers is not None:
+            labels = {o["value"]: o["label"] for o in barriers["options"]}
+            counts: dict[str, int] = {}
+            for a in follow:
+                for value in (a.get("barriers") or {}).get("selected") or []:
+                    counts[value] = counts.get(value, 0) + 1
+            follow_up["barriers"] = [
+                {"barrier": labels.get(value, value), "count": count}
+                for value, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+                if disclose_small or count >= threshold
+            ]
+    return {"stages": stages, "outcomes": outcomes, "follow_up": follow_up}

@@ -104,6 +104,16 @@ API: dict[str, tuple[str, str, frozenset[Role]]] = {
     "api_training.create_course": ("POST", "/api/v1/courses", ADMIN),
     "api_training.create_session": ("POST", "/api/v1/courses/1/sessions", ADMIN),
     "api_training.record_attendance": ("POST", "/api/v1/sessions/1/attendance", ADMIN),
+    "api_training.course_evaluation": (
+        "GET",
+        "/api/v1/courses/1/evaluation",
+        ALL - {Role.SCRUTINEER},
+    ),
+    "api_training.session_evaluation": (
+        "GET",
+        "/api/v1/sessions/1/evaluation",
+        ALL - {Role.SCRUTINEER},
+    ),
 }
 
 

@@ -1,6 +1,7 @@
 """The training timeline: a session's post-course, 3-month and 6-month evaluations go out by
 themselves, once each, to those who attended, with time moved on in seconds."""
 
+import statistics
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -221,3 +222,62 @@ def test_a_trainer_sees_their_sessions_and_each_stage_on_their_home_page(client,
     assert "Neglect: recognising and responding" in home
     assert "Sent: 0 of 3 answered" in home
     assert "Goes out by itself on 30 April 2027" in home
+
+
+def test_the_evaluation_summary_matches_scipy_and_hides_small_numbers_from_non_admins(
+    partnership, people, make_user, api, smtp
+):
+    from scipy.stats import rankdata, wilcoxon
+
+    from feedback.models import Agency, Person
+    from feedback.services import respond
+    from tests.feedback.helpers import token_from
+
+    agency = db.session.get(Agency, people[0].agency_id)
+    crowd = [
+        Person(
+            partnership_id=partnership.id,
+            name=f"Attendee {i}",
+            agency_id=agency.id,
+            email=f"attendee{i}@example.org",
+        )
+        for i in range(8)
+    ]
+    db.session.add_all(crowd)
+    db.session.commit()
+    course = training.create_course(partnership, training.CourseSpec("Neglect", OUTCOMES), None)
+    session = training.add_session(
+        partnership, course, starts_at=ENDS - timedelta(hours=6), ends_at=ENDS
+    )
+    training.record_attendance(session, [p.id for p in crowd], True, None)
+    run_due(ENDS + timedelta(minutes=1))
+    befores = [1, 2, 2, 3, 1, 2, 4, 3]
+    nows = [3, 4, 2, 5, 3, 3, 4, 5]
+    clock.set_now(ENDS + timedelta(hours=2))
+    for person, before, now in zip(crowd, befores, nows, strict=True):
+        visit = respond.find(token_from(smtp.to(person.email)[0]))
+        confidence = {key: {"before": before, "now": now} for key in ("lo1", "lo2", "lo3")}
+        assert respond.submit(
+            visit.invitation, {"relevant": 4, "intend_to_use": 5, "outcome_confidence": confidence}
+        )
+
+    admin_client, admin = api("admin")
+    summary = admin_client.get(f"/api/v1/sessions/{session.id}/evaluation", headers=admin)
+    body = summary.get_json()
+    assert body["stages"]["post_course"] == {"invited": 8, "responded": 8}
+    first = body["outcomes"][0]
+    assert first["outcome"] == OUTCOMES[0] and first["n_pairs"] == 8
+    differences = [n - b for b, n in zip(befores, nows, strict=True)]
+    expected_p = wilcoxon(nows, befores, zero_method="pratt").pvalue
+    assert first["wilcoxon_p"] == pytest.approx(expected_p)
+    ranks = rankdata([abs(d) for d in differences])
+    rises = sum(r for r, d in zip(ranks, differences, strict=True) if d > 0)
+    falls = sum(r for r, d in zip(ranks, differences, strict=True) if d < 0)
+    assert first["effect_size"] == pytest.approx((rises - falls) / ranks.sum())
+    assert first["median_change"] == pytest.approx(statistics.median(differences))
+    assert first["suppressed"] is False
+
+    viewer_client, viewer = api("viewer")
+    hidden = viewer_client.get(f"/api/v1/courses/{course.id}/evaluation", headers=viewer).get_json()
+    assert hidden["outcomes"][0]["suppressed"] is True  # 8 pairs, threshold 10
+    assert hidden["outcomes"][0]["wilcoxon_p"] is None
