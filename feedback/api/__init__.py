@@ -23,11 +23,11 @@ api = FeedbackApi()
 
 def init_app(app: Flask) -> None:
     """Register the API's blueprints and its handler for refused domain requests."""
-    from feedback.api import agencies, campaigns, instruments, people, training
+    from feedback.api import agencies, analysis, campaigns, instruments, people, training
     from feedback.extensions import csrf
 
     api.init_app(app)
-    for module in (agencies, people, instruments, campaigns, training):
+    for module in (agencies, people, instruments, campaigns, training, analysis):
         csrf.exempt(module.bp)  # token-authenticated, never cookie-authenticated
         api.register_blueprint(module.bp)
 

@@ -406,3 +406,30 @@ class EvaluationSchema(ma.Schema):
     )
     outcomes = ma.fields.List(ma.fields.Nested(OutcomeChangeSchema), required=True)
     follow_up = ma.fields.Nested(FollowUpSchema, required=True)
+
+
+# -- Text analysis ------------------------------------------------------------------------------
+
+
+class CodeTextArgsSchema(ma.Schema):
+    texts = ma.fields.List(
+        ma.fields.String(validate=validate.Length(max=20_000)),
+        required=True,
+        validate=validate.Length(min=1, max=1000),
+        metadata={"description": "Up to 1,000 free-text comments"},
+    )
+
+
+class ThemeCodeSchema(ma.Schema):
+    key = ma.fields.String(required=True)
+    confidence = ma.fields.Float(required=True)
+
+
+class SentimentSchema(ma.Schema):
+    label = ma.fields.String(required=True, metadata={"example": "positive"})
+    polarity = ma.fields.Float(required=True)
+
+
+class CodedTextSchema(ma.Schema):
+    themes = ma.fields.List(ma.fields.Nested(ThemeCodeSchema), required=True)
+    sentiment = ma.fields.Nested(SentimentSchema, required=True)

@@ -114,6 +114,7 @@ API: dict[str, tuple[str, str, frozenset[Role]]] = {
         "/api/v1/sessions/1/evaluation",
         ALL - {Role.SCRUTINEER},
     ),
+    "api_analysis.code_text": ("POST", "/api/v1/analysis/code-text", ALL),
 }
 
 
