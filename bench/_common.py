@@ -8,6 +8,7 @@ stops on its own when its parent goes away or its lifetime runs out.
 import contextlib
 import http.client
 import io
+import json
 import multiprocessing
 import os
 import re
@@ -37,45 +38,10 @@ PG_SERVER = os.environ.get("BENCH_POSTGRES_SERVER", "postgresql://postgres@127.0
 SECRET_KEY = secrets.token_hex(32)
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
-#: The 2-page survey of tests/conftest.py (SURVEY), copied so the benchmarks do not import tests.
-SURVEY: dict[str, Any] = {
-    "schema_version": 1,
-    "key": "staff_pulse",
-    "title": "Staff pulse survey",
-    "pages": [
-        {
-            "key": "practice",
-            "title": "Your practice",
-            "questions": [
-                {
-                    "key": "thresholds",
-                    "type": "likert",
-                    "required": True,
-                    "label": "I know the thresholds and how to refer",
-                },
-                {
-                    "key": "supervision",
-                    "type": "yes_no",
-                    "required": True,
-                    "label": "Do you get regular safeguarding supervision?",
-                },
-                {
-                    "key": "why_not",
-                    "type": "long_text",
-                    "label": "What gets in the way?",
-                    "show_if": {"question": "supervision", "equals": False},
-                },
-            ],
-        },
-        {
-            "key": "more",
-            "title": "Anything else",
-            "questions": [
-                {"key": "helps", "type": "long_text", "label": "What helps you most?"},
-            ],
-        },
-    ],
-}
+#: The tests' two-page survey, read from its data file (the benchmarks import nothing from tests).
+SURVEY: dict[str, Any] = json.loads(
+    (Path(__file__).resolve().parents[1] / "tests" / "data" / "staff_pulse_survey.json").read_text()
+)
 
 
 def command_line() -> str:

@@ -5,6 +5,7 @@ SQLite always runs. PostgreSQL runs when TEST_DATABASE_URL names a database we m
 PostgreSQL case is skipped with the reason printed in pytest's summary.
 """
 
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -292,41 +293,5 @@ def published_version(partnership: Any, definition: dict[str, Any]) -> Any:
     return version
 
 
-SURVEY = {
-    "schema_version": 1,
-    "key": "staff_pulse",
-    "title": "Staff pulse survey",
-    "pages": [
-        {
-            "key": "practice",
-            "title": "Your practice",
-            "questions": [
-                {
-                    "key": "thresholds",
-                    "type": "likert",
-                    "required": True,
-                    "label": "I know the thresholds and how to refer",
-                },
-                {
-                    "key": "supervision",
-                    "type": "yes_no",
-                    "required": True,
-                    "label": "Do you get regular safeguarding supervision?",
-                },
-                {
-                    "key": "why_not",
-                    "type": "long_text",
-                    "label": "What gets in the way?",
-                    "show_if": {"question": "supervision", "equals": False},
-                },
-            ],
-        },
-        {
-            "key": "more",
-            "title": "Anything else",
-            "questions": [
-                {"key": "helps", "type": "long_text", "label": "What helps you most?"},
-            ],
-        },
-    ],
-}
+#: A small two-page survey with a same-page condition; bench/ loads the same file.
+SURVEY = json.loads((Path(__file__).parent / "data" / "staff_pulse_survey.json").read_text())
