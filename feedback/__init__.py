@@ -118,15 +118,24 @@ def register_blueprints(app: Flask) -> None:
         campaigns,
         home,
         instruments,
+        lna,
         ops,
         people,
+        records,
         respond,
         results,
+        themes,
+        training,
+        training_dashboards,
+        visits,
+        voice,
     )
 
     for module in (assets, ops, auth, home, people, instruments, campaigns, admin, respond):
         app.register_blueprint(module.bp)
     app.register_blueprint(results.bp)
+    for module in (training, training_dashboards, visits, voice, themes, records, lna):
+        app.register_blueprint(module.bp)
     api.init_app(app)
 
 
@@ -139,7 +148,13 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_jobs() -> None:
     """Import the modules whose @job functions the scheduler and `jobs run-due` run."""
-    from feedback.services import campaigns, outbox, training  # noqa: F401
+    from feedback.services import (  # noqa: F401
+        campaigns,
+        outbox,
+        privacy,
+        text_analysis,
+        training,
+    )
 
 
 def register_commands(app: Flask) -> None:

@@ -216,6 +216,12 @@ def _seed_campaigns(partnership: Partnership) -> int:
         added = seed_staff_surveys(partnership, random.Random(2027))
         added += seed_draft_pulse(partnership)
         added += seed_training(partnership, random.Random(2028))
+    # Front-line records, then audits, reviews and actions, then the text analysis over it all.
+    from feedback import seed_learning, seed_records, seed_visits, seed_voice
+
+    for offset, module in enumerate((seed_visits, seed_voice, seed_records, seed_learning)):
+        with transaction():
+            added += module.seed(partnership, random.Random(2029 + offset))
     return added
 
 

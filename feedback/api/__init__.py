@@ -23,11 +23,23 @@ api = FeedbackApi()
 
 def init_app(app: Flask) -> None:
     """Register the API's blueprints and its handler for refused domain requests."""
-    from feedback.api import agencies, analysis, campaigns, instruments, people, training
+    from feedback.api import (
+        agencies,
+        analysis,
+        campaigns,
+        instruments,
+        people,
+        records,
+        themes,
+        training,
+        visits,
+        voice,
+    )
     from feedback.extensions import csrf
 
     api.init_app(app)
-    for module in (agencies, people, instruments, campaigns, training, analysis):
+    modules = (agencies, people, instruments, campaigns, training, analysis)
+    for module in (*modules, visits, voice, themes, records):
         csrf.exempt(module.bp)  # token-authenticated, never cookie-authenticated
         api.register_blueprint(module.bp)
 

@@ -12,6 +12,7 @@ from feedback.models.campaigns import (
     ResponseMode,
 )
 from feedback.models.instruments import Instrument, InstrumentVersion, VersionStatus
+from feedback.models.learning import Action, ActionStatus, ActionUpdate, SourceType, TextSegment
 from feedback.models.partnership import Agency, Partnership, Person, Sector
 from feedback.models.training import (
     Attendance,
@@ -23,6 +24,11 @@ from feedback.models.training import (
 )
 
 __all__ = [
+    "Action",
+    "ActionStatus",
+    "ActionUpdate",
+    "SourceType",
+    "TextSegment",
     "Agency",
     "Attendance",
     "Course",
@@ -48,3 +54,6 @@ __all__ = [
     "User",
     "VersionStatus",
 ]
+
+# Each capability's models live in a module of its own; importing them registers their tables.
+from feedback.models import codebook, records, visits, voice  # noqa: E402, F401, I001

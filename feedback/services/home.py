@@ -1,5 +1,6 @@
 """What each role's home page shows: their own work, counted."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,20 @@ class HomeSummary:
     live_campaigns: list[tuple[Campaign, int, int]] = field(default_factory=list)
     #: A trainer's sessions, most recent first, each with its evaluation stages' progress.
     sessions: list[tuple[Any, dict[str, Any]]] = field(default_factory=list)
+    #: (template, context) for each capability's own section, in the order they were added.
+    panels: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+#: Each capability adds its own work to a role's home page by registering a function here with
+#: @panel: it receives the user and the summary built so far, and may append figures, next steps
+#: or a panel (a template under templates/home/ and its context).
+PANELS: list[Callable[[User, HomeSummary], None]] = []
+
+
+def panel(function: Callable[[User, HomeSummary], None]) -> Callable[[User, HomeSummary], None]:
+    """Register a home-page contribution (see PANELS)."""
+    PANELS.append(function)
+    return function
 
 
 def summary_for(user: User) -> HomeSummary:
@@ -67,6 +82,8 @@ def summary_for(user: User) -> HomeSummary:
         summary.sessions = _trainer_sessions(user)
         upcoming = [s for s, _ in summary.sessions if s.starts_at > clock.now()]
         summary.figures.insert(0, ("Your upcoming sessions", len(upcoming), None))
+    for contribute in PANELS:
+        contribute(user, summary)
     return summary
 
 

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from flask import Flask, request, url_for
+from flask import Flask, current_app, request, url_for
 from flask_login import current_user
 
 from feedback.models import Role
@@ -16,8 +16,16 @@ NAVIGATION: list[tuple[str, str, tuple[Role, ...]]] = [
     ("Practitioners", "people.people", (Role.ADMIN,)),
     ("Instruments", "instruments.index", (Role.ADMIN,)),
     ("Campaigns", "campaigns.index", (Role.ADMIN, Role.ANALYST, Role.VIEWER)),
+    ("Training", "training.courses", (Role.ADMIN, Role.TRAINER, Role.ANALYST, Role.VIEWER)),
+    ("Visits", "visits.index", ()),
+    ("Voice", "voice.index", ()),
+    ("Themes", "themes.workbench", (Role.ADMIN, Role.ANALYST)),
+    ("Audits and reviews", "records.index", (Role.ADMIN, Role.ANALYST, Role.VIEWER)),
+    ("Actions", "records.actions", ()),
+    ("Learning needs", "lna.report", (Role.ADMIN, Role.ANALYST, Role.VIEWER)),
     ("Accounts", "admin.users", (Role.ADMIN,)),
     ("Mail", "admin.mail", (Role.ADMIN,)),
+    ("Audit log", "admin.audit_log", (Role.ADMIN,)),
 ]
 
 
@@ -29,6 +37,8 @@ def navigation() -> list[dict[str, Any]]:
     for label, endpoint, roles in NAVIGATION:
         if roles and current_user.role not in roles:
             continue
+        if endpoint not in current_app.view_functions:
+            continue  # a capability whose pages are not built yet
         href = url_for(endpoint)
         active = request.endpoint == endpoint
         items.append({"text": label, "href": href, "active": active})

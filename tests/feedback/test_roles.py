@@ -1,8 +1,13 @@
 """Every registered route, visited with each role and with no session, gives the expected status.
 
 A new route must be added to PAGES or API below, or the walk fails: nobody can add a page
-without saying who may see it.
+without saying who may see it. Each capability may keep its routes in a table of its own under
+role_tables/ (a module defining any of PAGES, POSTS and API in the same shapes); they are merged
+in here.
 """
+
+import importlib.util
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +17,6 @@ from tests.conftest import csrf_token
 ALL = frozenset(Role)
 ADMIN = frozenset({Role.ADMIN})
 #: Who may read campaign results and download them (de-identified for all but admins).
-READERS = frozenset({Role.ADMIN, Role.ANALYST, Role.VIEWER})
 READERS = frozenset({Role.ADMIN, Role.ANALYST, Role.VIEWER})
 PUBLIC = "public"
 
@@ -116,6 +120,24 @@ API: dict[str, tuple[str, str, frozenset[Role]]] = {
     ),
     "api_analysis.code_text": ("POST", "/api/v1/analysis/code-text", ALL),
 }
+
+
+def _merge_area_tables() -> None:
+    """Add each capability's role table; the same endpoint listed twice is a mistake."""
+    for path in sorted((Path(__file__).parent / "role_tables").glob("*.py")):
+        spec = importlib.util.spec_from_file_location(f"role_table_{path.stem}", path)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        for name, table in (("PAGES", PAGES), ("POSTS", POSTS), ("API", API)):
+            extra = getattr(module, name, {})
+            twice = set(extra) & set(table)
+            assert not twice, f"{path.name} lists {sorted(twice)} already listed"
+            table.update(extra)
+    POSTS["auth.sign_out"] = POSTS.pop("auth.sign_out")  # last: it ends the session
+
+
+_merge_area_tables()
 
 
 def test_every_route_is_listed_with_who_may_see_it(app):

@@ -1,0 +1,1 @@
+"""Audits, reviews, links between themes and records, and the Learning Needs Analysis."""

@@ -1,0 +1,1 @@
+"""Front-line visits: scrutiny visits, safeguarding conversations and practitioner forums."""

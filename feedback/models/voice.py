@@ -1,0 +1,1 @@
+"""Child and family voice records."""

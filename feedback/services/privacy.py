@@ -1,0 +1,1 @@
+"""Personal data as UK GDPR expects: retention, subject access and erasure."""

@@ -1,0 +1,1 @@
+"""Stored text analysis: each text segment analysed once, by a job, in batches."""

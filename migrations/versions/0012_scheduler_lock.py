@@ -1,0 +1,25 @@
+"""scheduler lock
+
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-11-22 08:00:00
+
+Reserved so capabilities built side by side keep one linear history; the tables arrive here.
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0012'
+down_revision = '0011'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
