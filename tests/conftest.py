@@ -93,21 +93,44 @@ class RequestClient(FlaskClient):
         return response
 
 
-@pytest.fixture(params=BACKENDS)
-def app(request: pytest.FixtureRequest, database_urls: dict[str, str]) -> Iterator[Flask]:
-    url = database_urls[request.param]
+#: One app per backend for the whole session: building one registers some 200 routes and the
+#: OpenAPI document (about a third of a second), which per test was most of the suite's time.
+_apps: dict[str, Flask] = {}
+
+
+def fresh_app(url: str) -> Flask:
+    """A new app on a migrated database, for a test that must change the app itself (add a
+    route, say), which the shared one refuses once it has served a request."""
     if url not in _migrated:
         _migrate(url)
         _migrated.add(url)
     app = create_app(base_config(url))
     app.test_client_class = RequestClient
+    return app
+
+
+@pytest.fixture(params=BACKENDS)
+def app(request: pytest.FixtureRequest, database_urls: dict[str, str]) -> Iterator[Flask]:
+    """The backend's shared app, as new: the settings a test changes are put back afterwards,
+    the rate limits' counts are forgotten and every table is emptied."""
+    from feedback.extensions import limiter
+
+    url = database_urls[request.param]
+    app = _apps.get(url)
+    if app is None:
+        app = _apps[url] = fresh_app(url)
+    settings = dict(app.config)
     with app.app_context():
+        limiter.reset()
         yield app
         db.session.remove()
         with db.engine.begin() as conn:
             for table in reversed(db.metadata.sorted_tables):
                 conn.execute(table.delete())
         db.engine.dispose()
+        limiter.reset()
+    app.config.clear()
+    app.config.update(settings)
 
 
 @pytest.fixture
