@@ -7,7 +7,7 @@ results pages, trends and suppression have something true-looking to show.
 
 import random
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -120,23 +120,20 @@ SECTOR_ANSWER = {
     Sector.OTHER: "other_agency",
 }
 
-ROUNDS = [
-    # title, opens, closes, response rate, improvement on last year (out of 10)
-    (
-        "Section 11 staff survey 2025",
-        datetime(2025, 10, 6, 8, tzinfo=UTC),
-        datetime(2025, 11, 29, tzinfo=UTC),
-        0.62,
-        0.0,
-    ),
-    (
-        "Section 11 staff survey 2026",
-        datetime(2026, 10, 5, 8, tzinfo=UTC),
-        datetime(2026, 12, 5, tzinfo=UTC),
-        0.55,
-        0.6,
-    ),
-]
+
+def staff_survey_rounds(now: datetime) -> list[tuple[str, datetime, datetime, float, float]]:
+    """The demo's two yearly rounds of the staff survey: this year's, open now (it opened nine
+    weeks ago and closes in three), and last year's, a year earlier. Relative to today, so the
+    demo always has a survey taking answers and a year of responses before it.
+
+    Each is (title, opens, closes, response rate, improvement on last year out of 10)."""
+    opens = (now - timedelta(weeks=9)).replace(hour=8, minute=0, second=0, microsecond=0)
+    closes = (now + timedelta(weeks=3)).replace(hour=0, minute=0, second=0, microsecond=0)
+    year = timedelta(weeks=52)
+    return [
+        (f"Section 11 staff survey {(opens - year).year}", opens - year, closes - year, 0.62, 0.0),
+        (f"Section 11 staff survey {opens.year}", opens, closes, 0.55, 0.6),
+    ]
 
 
 def _answer(question: dict[str, Any], person: Person, mood: float, rng: random.Random) -> Any:
@@ -217,7 +214,7 @@ def seed_staff_surveys(partnership: Partnership, rng: random.Random) -> int:
     )
     added = 0
     now = clock.now()
-    for title, opens_at, closes_at, rate, lift in ROUNDS:
+    for title, opens_at, closes_at, rate, lift in staff_survey_rounds(now):
         exists = db.session.scalar(
             sa.select(Campaign.id).where(
                 Campaign.partnership_id == partnership.id, Campaign.title == title
@@ -345,7 +342,8 @@ def seed_draft_pulse(partnership: Partnership) -> int:
 
 
 TRAINING = [
-    # title, outcomes, themes, (start, end) of past sessions
+    # title, learning outcomes, themes, how much confidence tends to rise (steps on a 1-5 scale),
+    # and the sessions already run, as days between their end and the seeding
     (
         "Neglect: recognising and responding",
         [
@@ -354,6 +352,8 @@ TRAINING = [
             "Know when and how to escalate concerns about neglect",
         ],
         ["neglect", "escalation_challenge"],
+        (0, 1, 1, 2),
+        (230, 205),
     ),
     (
         "Child exploitation and contextual safeguarding",
@@ -363,81 +363,196 @@ TRAINING = [
             "Understand how to make a National Referral Mechanism referral",
         ],
         ["child_exploitation", "information_sharing"],
+        (0, 1, 1, 1, 2),
+        (215, 110),
+    ),
+    (
+        "Domestic abuse: the impact on children",
+        [
+            "Describe how domestic abuse affects children at different ages",
+            "Use the DASH risk checklist and know when to refer to MARAC",
+            "Talk with a child about what is happening at home",
+        ],
+        ["domestic_abuse", "voice_of_child"],
+        (0, 0, 1, 1),
+        (200,),
     ),
 ]
+#: Booked on each past demo session (about nine in ten attend), enough that every stage of a
+#: session has more answers than the disclosure threshold, so the dashboards show numbers.
+BOOKED = 27
+#: Chance of answering the post-course evaluation, and a follow-up after answering it or not.
+ANSWERS_POST, ANSWERS_FOLLOW_UP, ANSWERS_FOLLOW_UP_ONLY = 0.88, 0.82, 0.3
 
 
 def seed_training(partnership: Partnership, rng: random.Random) -> int:
-    """Two courses; a past session of each with evaluations answered, and one to come."""
+    """Three courses, each with past sessions whose post-course evaluation and 3- and 6-month
+    follow-ups were sent and answered (by the same people, so confidence can be followed over
+    time), and a session to come.
+
+    Courses are found by title and get their sessions when first made; on every run, any stage
+    of a past session that has fallen due and not been sent is sent and answered, so a second
+    run adds nothing.
+    """
     from feedback.models import Attendance, Course, CourseSession, EvaluationStage, User
     from feedback.services import training
 
-    if db.session.scalar(sa.select(Course.id).where(Course.partnership_id == partnership.id)):
-        return 0
     trainer = db.session.scalar(
-        sa.select(User).where(User.partnership_id == partnership.id, User.role == "trainer")
+        sa.select(User)
+        .where(User.partnership_id == partnership.id, User.role == "trainer")
+        .order_by(User.id)
     )
     people = list(
         db.session.scalars(
             sa.select(Person).where(Person.partnership_id == partnership.id).order_by(Person.id)
         )
     )
+    if len(people) < BOOKED:
+        return 0
     added = 0
     now = clock.now()
-    for number, (title, outcomes, themes) in enumerate(TRAINING):
-        course = Course(
-            partnership_id=partnership.id,
-            title=title,
-            learning_outcomes=outcomes,
-            themes=themes,
-            level="Level 2: multi-agency",
-            format="face_to_face",
+    for number, (title, outcomes, themes, gains, ended_days_ago) in enumerate(TRAINING):
+        course = db.session.scalar(
+            sa.select(Course).where(Course.partnership_id == partnership.id, Course.title == title)
         )
-        db.session.add(course)
-        db.session.flush()
-        past_end = datetime(2026, 6, 17 + number, 16, tzinfo=UTC)
-        sessions = [
-            CourseSession(
+        if course is None:
+            course = Course(
                 partnership_id=partnership.id,
-                course_id=course.id,
-                starts_at=past_end - timedelta(hours=6),
-                ends_at=past_end,
-                venue="Northshire House, Riverside",
-                trainer_id=trainer.id if trainer else None,
-                capacity=24,
-            ),
-            CourseSession(
-                partnership_id=partnership.id,
-                course_id=course.id,
-                starts_at=now + timedelta(days=10 + number, hours=2),
-                ends_at=now + timedelta(days=10 + number, hours=8),
-                online=True,
-                trainer_id=trainer.id if trainer else None,
-                capacity=30,
-            ),
-        ]
-        db.session.add_all(sessions)
-        db.session.flush()
-        past = sessions[0]
-        attendees = rng.sample(people, 18)
-        for person in attendees:
-            db.session.add(
-                Attendance(session_id=past.id, person_id=person.id, attended=rng.random() > 0.1)
+                title=title,
+                learning_outcomes=outcomes,
+                themes=themes,
+                level="Level 2: multi-agency",
+                format="face_to_face",
             )
-        for person in rng.sample(people, 12):
-            db.session.add(
-                Attendance(session_id=sessions[1].id, person_id=person.id, attended=None)
+            db.session.add(course)
+            db.session.flush()
+            added += 1
+            added += _seed_sessions(course, trainer, people, ended_days_ago, number, rng)
+        past = db.session.scalars(
+            sa.select(CourseSession)
+            .where(
+                CourseSession.course_id == course.id,
+                CourseSession.cancelled_at.is_(None),
+                CourseSession.ends_at <= now,
+                sa.exists().where(
+                    Attendance.session_id == CourseSession.id, Attendance.attended.is_(True)
+                ),
             )
-        db.session.flush()
-        added += 2
-        for stage in (EvaluationStage.POST_COURSE, EvaluationStage.FOLLOWUP_3_MONTH):
-            sent_at = training.due_at(past, stage) + timedelta(minutes=5)
-            with clock.frozen_at(sent_at):
-                evaluation = _send_without_commit(training, past, stage)
-            if evaluation is None:
-                continue
-            added += _answer_evaluation(evaluation.campaign, sent_at, rng)
+            .order_by(CourseSession.ends_at)
+        ).all()
+        for session in past:
+            sent = {e.stage for e in session.evaluations}
+            for stage in EvaluationStage:
+                due = training.due_at(session, stage)
+                if stage in sent or due > now:
+                    continue
+                sent_at = due + timedelta(minutes=5)
+                with clock.frozen_at(sent_at):
+                    evaluation = _send_without_commit(training, session, stage)
+                added += 1 + _answer_evaluation(
+                    evaluation.campaign, sent_at, rng, _FollowOn(session, stage, gains, rng)
+                )
     return added
+
+
+def _seed_sessions(course, trainer, people, ended_days_ago, number, rng) -> int:  # noqa: ANN001
+    """The course's past sessions with their registers marked, and one to come, part-booked."""
+    from feedback.models import Attendance, CourseSession
+
+    now = clock.now()
+    added = 0
+    for days in ended_days_ago:
+        end = (now - timedelta(days=days)).replace(hour=16, minute=0, second=0, microsecond=0)
+        session = CourseSession(
+            partnership_id=course.partnership_id,
+            course_id=course.id,
+            starts_at=end - timedelta(hours=6),
+            ends_at=end,
+            venue="Northshire House, Riverside",
+            trainer_id=trainer.id if trainer else None,
+            capacity=30,
+        )
+        db.session.add(session)
+        db.session.flush()
+        for person in rng.sample(people, BOOKED):
+            db.session.add(
+                Attendance(session_id=session.id, person_id=person.id, attended=rng.random() > 0.1)
+            )
+        added += 1 + BOOKED
+    start = (now + timedelta(days=10 + number)).replace(hour=9, minute=30, second=0, microsecond=0)
+    upcoming = CourseSession(
+        partnership_id=course.partnership_id,
+        course_id=course.id,
+        starts_at=start,
+        ends_at=start + timedelta(hours=6),
+        online=True,
+        trainer_id=trainer.id if trainer else None,
+        capacity=30,
+    )
+    db.session.add(upcoming)
+    db.session.flush()
+    for person in rng.sample(people, 12):
+        db.session.add(Attendance(session_id=upcoming.id, person_id=person.id, attended=None))
+    db.session.flush()
+    return added + 1 + 12
+
+
+class _FollowOn:
+    """Keeps one person's confidence consistent from stage to stage: a follow-up starts from
+    what they said straight after the course and drifts a little, as real confidence does."""
+
+    def __init__(self, session, stage, gains: tuple[int, ...], rng: random.Random) -> None:  # noqa: ANN001
+        from feedback.models import EvaluationStage, SessionEvaluation
+
+        self.stage, self.gains, self.rng = stage, gains, rng
+        #: person id -> {outcome key: confidence} from this session's earlier stages
+        self.earlier: dict[int, dict[str, int]] = {}
+        self.answered: set[int] = set()
+        for earlier in (EvaluationStage.POST_COURSE, EvaluationStage.FOLLOWUP_3_MONTH):
+            if earlier == stage:
+                break
+            campaign_id = db.session.scalar(
+                sa.select(SessionEvaluation.campaign_id).where(
+                    SessionEvaluation.session_id == session.id, SessionEvaluation.stage == earlier
+                )
+            )
+            for person_id, answers in db.session.execute(
+                sa.select(Response.person_id, Response.answers).where(
+                    Response.campaign_id == campaign_id
+                )
+            ):
+                self.answered.add(person_id)
+                for key, value in (answers or {}).items():
+                    if isinstance(value, dict) and key in ("outcome_confidence", "confidence_now"):
+                        self.earlier[person_id] = {
+                            k: v["now"] if isinstance(v, dict) else v for k, v in value.items()
+                        }
+
+    def answers(self, person_id: int) -> bool:
+        """Whether this person answers this stage: most who answered before do again."""
+        if self.stage.value == "post_course":
+            return self.rng.random() < ANSWERS_POST
+        chance = ANSWERS_FOLLOW_UP if person_id in self.answered else ANSWERS_FOLLOW_UP_ONLY
+        return self.rng.random() < chance
+
+    def confidence(self, question: dict[str, Any], person_id: int) -> Any:
+        """The person's confidence answer, or None to let _answer make one up."""
+        if question["type"] == "retrospective_confidence":
+            out = {}
+            for outcome in question["outcomes"]:
+                before = self.rng.choice([1, 2, 2, 3, 3, 4])
+                now = min(5, before + self.rng.choice(self.gains))
+                out[outcome["key"]] = {"before": before, "now": now}
+            return out
+        if question["type"] == "matrix" and person_id in self.earlier:
+            then = self.earlier[person_id]
+            return {
+                row["key"]: min(
+                    5, max(1, then.get(row["key"], 3) + self.rng.choice([-1, 0, 0, 0, 1]))
+                )
+                for row in question["rows"]
+            }
+        return None
 
 
 def _send_without_commit(training, session, stage):  # noqa: ANN001, ANN202
@@ -467,10 +582,13 @@ def _send_without_commit(training, session, stage):  # noqa: ANN001, ANN202
     return evaluation
 
 
-def _answer_evaluation(campaign: Campaign, sent_at: datetime, rng: random.Random) -> int:
+def _answer_evaluation(
+    campaign: Campaign, sent_at: datetime, rng: random.Random, follow_on: "_FollowOn"
+) -> int:
     """Mark the emails sent and answer most of the invitations, as if it had all happened."""
     definition = campaign.instrument_version.definition
     questions = [q for _, q in forms.iter_questions(definition)]
+    now = clock.now()
     answered = 0
     for message in db.session.scalars(
         sa.select(OutboxMessage).where(OutboxMessage.campaign_id == campaign.id)
@@ -478,18 +596,28 @@ def _answer_evaluation(campaign: Campaign, sent_at: datetime, rng: random.Random
         message.status, message.sent_at, message.body_text = DeliveryStatus.SENT, sent_at, None
         message.attempts = 1
     for invitation in db.session.scalars(
-        sa.select(Invitation).where(Invitation.campaign_id == campaign.id)
+        sa.select(Invitation).where(Invitation.campaign_id == campaign.id).order_by(Invitation.id)
     ):
         invitation.delivery, invitation.sent_at = DeliveryStatus.SENT, sent_at
         invitation.reminders_sent = 2
-        if rng.random() > 0.72:
+        person = invitation.person
+        if not follow_on.answers(person.id):
             continue
-        moment = sent_at + timedelta(hours=rng.randint(1, 200))
+        moment = min(sent_at + timedelta(hours=rng.randint(1, 200)), now - timedelta(minutes=5))
         invitation.opened_at = invitation.started_at = invitation.completed_at = moment
         invitation.responded = True
-        person = invitation.person
         sector = person.agency.sector if person.agency else Sector.OTHER
-        mood = min(SECTOR_MOOD[sector] + 1.5 + rng.gauss(0, 1.0), 10)
+        # Straight after a course people are upbeat; months later, back at work, less so.
+        lift = 1.5 if follow_on.stage.value == "post_course" else 0.0
+        mood = min(SECTOR_MOOD[sector] + lift + rng.gauss(0, 1.0), 10)
+        answers = {}
+        for q in questions:
+            confidence = follow_on.confidence(q, person.id)
+            answers[q["key"]] = (
+                forms.to_storage(q, forms.clean_answer(q, confidence))
+                if confidence is not None
+                else _answer(q, person, mood, rng)
+            )
         db.session.add(
             Response(
                 id=uuid.UUID(int=rng.getrandbits(128)).hex,
@@ -500,11 +628,11 @@ def _answer_evaluation(campaign: Campaign, sent_at: datetime, rng: random.Random
                 job_role=person.job_role,
                 submitted_on=moment.date(),
                 submitted_at=moment,
-                answers={q["key"]: _answer(q, person, mood, rng) for q in questions},
+                answers=answers,
             )
         )
         answered += 1
-    if campaign.closes_at <= clock.now():
+    if campaign.closes_at <= now:
         campaign.status = CampaignStatus.CLOSED
         campaign.closed_at = campaign.closes_at
     return answered

@@ -58,12 +58,14 @@ def create_session(data: dict[str, Any], course_id: str) -> CourseSession:
 @bp.arguments(AttendanceSchema)
 @bp.response(200, AttendanceResultSchema)
 def record_attendance(data: dict[str, Any], session_id: str) -> dict[str, int]:
-    """Book people on a session, or mark them attended (true) or not (false)."""
+    """Book people on a session (null), or mark them attended (true) or not (false) once it
+    has started; a cancelled session's attendance cannot change."""
     user = api_user()
     try:
         session = training.get_session(user.partnership, int(session_id))
     except (NotFound, ValueError):
         abort(404, message=f"There is no session {session_id}")
+    training.may_change_attendance(session, data["attended"])
     changed = training.record_attendance(session, data["person_ids"], data["attended"], user)
     return {"changed": changed}
 

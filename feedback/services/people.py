@@ -2,7 +2,7 @@
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,7 +49,7 @@ def get_agency(partnership: Partnership, agency_id: int) -> Agency | None:
     )
 
 
-def _clean_email(raw: str) -> str:
+def clean_email(raw: str) -> str:
     """The normalised, lower-cased address, or ServiceError saying what is wrong with it."""
     raw = (raw or "").strip()
     if not raw:
@@ -137,7 +137,7 @@ def create_person(
     name = _check_text(name, "Name", "name", 200) or ""
     if not name:
         raise ServiceError("Enter the practitioner's name", field="name")
-    email = _clean_email(email)
+    email = clean_email(email)
     agency = None
     if agency_id is not None:
         agency = get_agency(partnership, agency_id)
@@ -181,7 +181,33 @@ def decode_upload(data: bytes) -> str:
         ) from None
 
 
-def _csv_rows(reader: csv.DictReader) -> Iterator[dict[str | Any, Any]]:
+def csv_reader(text: str, columns: Sequence[str], required: Sequence[str]) -> csv.DictReader:
+    """A reader of CSV text whose header, trimmed and lower-cased, names every required column.
+
+    A file that is empty, unreadable or missing a required column raises ServiceError naming
+    row 1 and the columns expected (columns, in order).
+    """
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        fieldnames = reader.fieldnames
+    except csv.Error as exc:
+        raise ServiceError(f"Row 1: the file is not readable CSV ({exc})") from None
+    header = [(h or "").strip().lower() for h in (fieldnames or [])]
+    if not header:
+        raise ServiceError(
+            "The file is empty: the first row must name the columns " + ",".join(columns)
+        )
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise ServiceError(
+            f"Row 1: the header is missing the column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)} (expected {','.join(columns)})"
+        )
+    reader.fieldnames = header
+    return reader
+
+
+def csv_rows(reader: csv.DictReader) -> Iterator[dict[str | Any, Any]]:
     """The reader's rows; the csv module's own errors (a field over its size limit, say) become
     a refusal naming the row, before anything is written."""
     try:
@@ -192,6 +218,14 @@ def _csv_rows(reader: csv.DictReader) -> Iterator[dict[str | Any, Any]]:
         ) from None
 
 
+def row_values(row: dict[str | Any, Any]) -> dict[str, str]:
+    """A CSV row's cells by column, trimmed; a missing cell is empty, extra values are left out
+    (a row with more values than the header has them under None)."""
+    return {
+        k: (v or "").strip() if isinstance(v, str) else "" for k, v in row.items() if k is not None
+    }
+
+
 def import_people_csv(partnership: Partnership, text: str, actor: User | None) -> ImportReport:
     """Create or update practitioners from CSV text with columns name,email,agency,job_role,team.
 
@@ -199,23 +233,7 @@ def import_people_csv(partnership: Partnership, text: str, actor: User | None) -
     import is one transaction. A file without the required columns imports nothing and
     raises ServiceError.
     """
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    try:
-        fieldnames = reader.fieldnames
-    except csv.Error as exc:
-        raise ServiceError(f"Row 1: the file is not readable CSV ({exc})") from None
-    header = [(h or "").strip().lower() for h in (fieldnames or [])]
-    if not header:
-        raise ServiceError(
-            "The file is empty: the first row must name the columns " + ",".join(IMPORT_COLUMNS)
-        )
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if missing:
-        raise ServiceError(
-            f"Row 1: the header is missing the column{'s' if len(missing) > 1 else ''} "
-            f"{', '.join(missing)} (expected {','.join(IMPORT_COLUMNS)})"
-        )
-    reader.fieldnames = header
+    reader = csv_reader(text, IMPORT_COLUMNS, REQUIRED_COLUMNS)
 
     agencies = {a.name.strip().lower(): a for a in list_agencies(partnership)}
     existing = {
@@ -228,15 +246,11 @@ def import_people_csv(partnership: Partnership, text: str, actor: User | None) -
     seen: dict[str, int] = {}
     rows: list[tuple[int, dict[str, str | None]]] = []
 
-    for row in _csv_rows(reader):
+    for row in csv_rows(reader):
         line = reader.line_num
         if len(rows) + len(report.errors) >= MAX_IMPORT_ROWS:
             raise ServiceError(f"The file has more than {MAX_IMPORT_ROWS:,} rows: split it up")
-        values = {
-            k: (v or "").strip() if isinstance(v, str) else ""
-            for k, v in row.items()
-            if k is not None
-        }
+        values = row_values(row)
         if not any(values.values()) and None not in row:
             continue  # blank lines are not errors
         if None in row:
@@ -249,7 +263,7 @@ def import_people_csv(partnership: Partnership, text: str, actor: User | None) -
             problems.append("name is longer than 200 characters")
         email = None
         try:
-            email = _clean_email(values.get("email", ""))
+            email = clean_email(values.get("email", ""))
         except ServiceError as exc:
             problems.append(exc.message[0].lower() + exc.message[1:])
         agency_name = values.get("agency", "")

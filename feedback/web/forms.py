@@ -4,7 +4,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
-    GovDateInput,
     GovFileInput,
     GovPasswordInput,
     GovRadioInput,
@@ -14,7 +13,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import (
-    DateField,
     HiddenField,
     PasswordField,
     RadioField,
@@ -27,6 +25,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 
 from feedback.models.partnership import SECTOR_LABELS
+from feedback.web.fields import GovDateField
 
 
 class SignInForm(FlaskForm):
@@ -133,17 +132,13 @@ class CampaignForm(FlaskForm):
         choices=[],
         validators=[InputRequired(message="Choose how anonymous the answers are")],
     )
-    opens_on = DateField(
+    opens_on = GovDateField(
         "Opens on",
-        widget=GovDateInput(),
-        format="%d %m %Y",
         description="Invitations go out from 9am on this day. For example, 1 3 2027",
         validators=[InputRequired(message="Enter the date the campaign opens")],
     )
-    closes_on = DateField(
+    closes_on = GovDateField(
         "Closes on",
-        widget=GovDateInput(),
-        format="%d %m %Y",
         description="Answers are taken until midnight at the end of this day.",
         validators=[InputRequired(message="Enter the date the campaign closes")],
     )
@@ -184,6 +179,4 @@ class CampaignActionForm(FlaskForm):
     """One lifecycle button on the campaign page; extend also carries the new close date."""
 
     action = HiddenField()
-    closes_on = DateField(
-        "New close date", widget=GovDateInput(), format="%d %m %Y", validators=[Optional()]
-    )
+    closes_on = GovDateField("New close date", validators=[Optional()])

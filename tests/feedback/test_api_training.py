@@ -1,5 +1,8 @@
 """The training API: courses, sessions and attendance, with located errors."""
 
+from datetime import UTC, datetime
+
+from feedback import clock
 from feedback.extensions import db
 from feedback.models import Attendance, CourseSession
 
@@ -28,11 +31,20 @@ def test_an_admin_creates_a_course_a_session_and_marks_attendance(api, people, m
     )
     assert session.status_code == 201, session.get_json()
     session_id = session.get_json()["id"]
-    marked = client.post(
-        f"/api/v1/sessions/{session_id}/attendance",
-        json={"person_ids": [p.id for p in people[:2]], "attended": True},
-        headers=headers,
-    )
+    attendance = f"/api/v1/sessions/{session_id}/attendance"
+    two = [p.id for p in people[:2]]
+    with clock.frozen_at(datetime(2027, 1, 20, 12, tzinfo=UTC)):
+        early = client.post(attendance, json={"person_ids": two, "attended": True}, headers=headers)
+        assert early.status_code == 422
+        assert early.get_json()["error"]["details"][0]["path"] == "attended"
+        booked = client.post(
+            attendance, json={"person_ids": two, "attended": None}, headers=headers
+        )
+        assert booked.get_json() == {"changed": 2}
+    with clock.frozen_at(datetime(2027, 2, 1, 16, 30, tzinfo=UTC)):
+        marked = client.post(
+            attendance, json={"person_ids": two, "attended": True}, headers=headers
+        )
     assert marked.get_json() == {"changed": 2}
     assert db.session.get(CourseSession, session_id).trainer_id == trainer.id
     assert db.session.query(Attendance).filter_by(attended=True).count() == 2

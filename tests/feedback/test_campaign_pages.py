@@ -223,3 +223,30 @@ def test_an_unknown_email_in_the_list_is_reported_by_line(client, auth, version,
     html = post_form(client, "/campaigns/new", form).get_data(as_text=True)
     assert "Line 2: nobody with the email ghost@example.org is listed" in html
     assert db.session.scalar(sa.select(sa.func.count(Campaign.id))) == 0
+
+
+@pytest.mark.parametrize(
+    ("opens_on", "message"),
+    [
+        (None, "Enter the date the campaign opens"),
+        ([" ", "", ""], "Enter the date the campaign opens"),
+        ([START.strftime("%d"), START.strftime("%m")], "Enter the day, month and year"),
+    ],
+    ids=["boxes-missing", "spaces-only", "two-boxes"],
+)
+def test_a_date_posted_without_its_three_boxes_is_a_located_message_not_a_500(
+    client, auth, version, people, opens_on, message
+):
+    auth.sign_in_as("admin")
+    form = new_campaign_form(version, people)
+    if opens_on is None:
+        del form["opens_on"]
+    else:
+        form["opens_on"] = opens_on
+    response = post_form(client, "/campaigns/new", form)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f'<a href="#opens_on">{message}' in html  # in the summary, linked to the field
+    assert html.count(message) == 2  # and again above the three boxes
+    assert html.count('name="opens_on"') == 3
+    assert db.session.scalar(sa.select(sa.func.count(Campaign.id))) == 0
