@@ -26,6 +26,25 @@ AT_RISK = [
     ("I owe them money so I have to go to other towns", "exploitation"),
     ("a man online asked me to send pictures", "online_harm"),
     ("Nobody listens but dad hits me", "physical_harm"),
+    # Phrasings children and parents use that the first version missed.
+    ("mum's boyfriend shouts and throws things at us", "physical_harm"),
+    ("Dad gets angry and grabs me by the neck", "physical_harm"),
+    ("the police came because dad was hitting mum", "physical_harm"),
+    ("My child is being hit by her father", "physical_harm"),
+    ("Mum's partner threatens to kill her", "physical_harm"),
+    ("mums boyfriend hits me", "physical_harm"),
+    ("someone at the park touched my bum", "sexual_harm"),
+    ("he gets into my bed", "sexual_harm"),
+    ("He makes me keep secrets", "secrets"),
+    ("I was told not to tell anyone", "secrets"),
+    ("They lock me in my room", "confinement"),
+    ("I think about ending it all", "self_harm"),
+    ("I don't want to be alive anymore", "self_harm"),
+    ("I have been cutting", "self_harm"),
+    ("My son has been self harming", "self_harm"),
+    ("there is never anyone home and I make my own tea", "neglect"),
+    ("I'm not allowed to eat with the family", "neglect"),
+    ("an older boy gives me money to drop off parcels", "exploitation"),
 ]
 NOT_AT_RISK = [
     "I feel safe at home",
@@ -40,6 +59,17 @@ NOT_AT_RISK = [
     "Mum always makes sure there is food for tea",
     "The family said the support worker really helped them",
     "",
+    "I am not afraid to go home",
+    "I'm not scared to go home",
+    "my dad never hits me",
+    "my brother hit a six in cricket",
+    "I'm scared of spiders",
+    "I'm scared of the dark",
+    "I don't want to die",
+    "nobody touches me",
+    "Mum pushes me on the swing",
+    "I have been cutting out pictures",
+    "I hurt my knee playing football",
 ]
 
 
