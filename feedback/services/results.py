@@ -240,11 +240,16 @@ def fewer_than(threshold: int) -> str:
 
 
 def text_analysis(question: Mapping[str, Any], answers: list[TextAnswer]) -> Any:
-    """Hook for sentiment and theme codes from the text-analysis pipeline (a later issue).
+    """Sentiment balance and top themes of one free-text question's answers in the view.
 
-    It will read the coded text segments of these answers; until then there is nothing to add.
+    Returns a feedback.services.text_analysis.FreeTextSummary (None when nobody wrote anything):
+    the page asks it for its report with the partnership and the reader's disclosure rules, so
+    counts under the threshold are hidden for everyone but admins.
     """
-    return None
+    from feedback.services.text_analysis import FreeTextSummary
+
+    texts = [answer.text for answer in answers if answer.text and answer.text.strip()]
+    return FreeTextSummary(texts) if texts else None
 
 
 # -- Formatting ------------------------------------------------------------------------------------
@@ -967,7 +972,8 @@ def campaign_trend(campaign: Campaign, filters: Filters, role: Role | str) -> Tr
     questions = []
     for q in wanted:
         likert = q["type"] in ("likert", "emoji_scale")
-        labels = [str(lv["label"]) for lv in forms.summarise(q)["levels"]]
+        # A number question has no levels; only Likert rows use the labels.
+        labels = [str(lv["label"]) for lv in forms.summarise(q).get("levels", [])]
         points: list[TrendPoint] = []
         for (_c, _n, shown), here, vals in zip(rounds, matched, values, strict=True):
             if q["key"] not in here:

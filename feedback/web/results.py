@@ -21,7 +21,7 @@ from flask_login import current_user
 from analysis.disclosure import Suppressed
 from feedback.models import Campaign, Role
 from feedback.security import roles_required
-from feedback.services import NotFound, exports, results
+from feedback.services import NotFound, audit, exports, results, transaction
 from feedback.services.campaigns import get_campaign
 
 bp = Blueprint("results", __name__)
@@ -44,6 +44,20 @@ def _campaign_url(campaign: Campaign) -> str | None:
     if "campaigns.show" not in current_app.view_functions:
         return None
     return url_for("campaigns.show", campaign_id=campaign.id)
+
+
+def record_download(campaign: Campaign, user: Any, what: str, fmt: str, via: str = "web") -> None:
+    """Audit a download: who took which campaign's tables or responses, and whether it named
+    people (response exports for admins of identified and confidential campaigns)."""
+    identifiable = what == "responses" and results.may_see_people(user.role, campaign.mode)
+    with transaction():
+        audit.record(
+            "responses.export" if what == "responses" else "results.export",
+            user=user,
+            record_type="campaign",
+            record_id=campaign.id,
+            detail={"what": what, "format": fmt, "identifiable": identifiable, "via": via},
+        )
 
 
 def _filters() -> tuple[results.Filters, list[tuple[str, str]]]:
@@ -130,6 +144,16 @@ def campaign_results(campaign_id: int) -> tuple[str, int]:
     campaign = _campaign(campaign_id)
     filters, errors = _filters()
     view = results.campaign_results(campaign, filters, current_user.role)
+    if results.may_see_people(current_user.role, campaign.mode):
+        # Admins see who wrote each free-text answer: a view of identifiable responses.
+        with transaction():
+            audit.record(
+                "responses.view_identifiable",
+                user=current_user,
+                record_type="campaign",
+                record_id=campaign.id,
+                detail={"via": "web", "page": "results"},
+            )
     return render_template(
         "results/results.html",
         title=f"Results: {campaign.title}",
@@ -148,6 +172,7 @@ def results_csv(campaign_id: int) -> Response:
     filters, errors = _filters()
     _bad_filters(errors)
     view = results.campaign_results(campaign, filters, current_user.role)
+    record_download(campaign, current_user, "results", "csv")
     return _csv_response(_tables_csv(view.tables()), f"campaign-{campaign.id}-results.csv")
 
 
@@ -158,6 +183,7 @@ def results_xlsx(campaign_id: int) -> Response:
     filters, errors = _filters()
     _bad_filters(errors)
     view = results.campaign_results(campaign, filters, current_user.role)
+    record_download(campaign, current_user, "results", "xlsx")
     return _tables_xlsx(view.tables(), f"campaign-{campaign.id}-results")
 
 
@@ -188,6 +214,7 @@ def trend_csv(campaign_id: int) -> Response:
     filters, errors = _filters()
     _bad_filters(errors)
     trend = results.campaign_trend(campaign, filters, current_user.role)
+    record_download(campaign, current_user, "trend", "csv")
     return _csv_response(_tables_csv(trend.tables()), f"campaign-{campaign.id}-trend.csv")
 
 
@@ -198,6 +225,7 @@ def trend_xlsx(campaign_id: int) -> Response:
     filters, errors = _filters()
     _bad_filters(errors)
     trend = results.campaign_trend(campaign, filters, current_user.role)
+    record_download(campaign, current_user, "trend", "xlsx")
     return _tables_xlsx(trend.tables(), f"campaign-{campaign.id}-trend")
 
 
@@ -220,10 +248,14 @@ def export_xlsx_response(campaign: Campaign, role: Role, keys: bool = False) -> 
 @roles_required(*READERS)
 def export_csv(campaign_id: int) -> Response:
     """Every response; person columns for admins only (never for anonymous campaigns)."""
-    return export_csv_response(_campaign(campaign_id), current_user.role)
+    campaign = _campaign(campaign_id)
+    record_download(campaign, current_user, "responses", "csv")
+    return export_csv_response(campaign, current_user.role)
 
 
 @bp.route("/campaigns/<int:campaign_id>/export.xlsx")
 @roles_required(*READERS)
 def export_xlsx(campaign_id: int) -> Response:
-    return export_xlsx_response(_campaign(campaign_id), current_user.role)
+    campaign = _campaign(campaign_id)
+    record_download(campaign, current_user, "responses", "xlsx")
+    return export_xlsx_response(campaign, current_user.role)

@@ -65,7 +65,7 @@ def upgrade():
     sa.Column('decided_by_id', sa.Integer(), nullable=True),
     sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['coder_id'], ['user_account.id'], name=op.f('fk_segment_code_coder_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['coder_id'], ['user_account.id'], name=op.f('fk_segment_code_coder_id_user_account'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['decided_by_id'], ['user_account.id'], name=op.f('fk_segment_code_decided_by_id_user_account'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['segment_id'], ['text_segment.id'], name=op.f('fk_segment_code_segment_id_text_segment'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_segment_code')),
@@ -75,13 +75,81 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_segment_code_coder_id'), ['coder_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_segment_code_segment_id'), ['segment_id'], unique=False)
         batch_op.create_index('ix_segment_code_theme_status', ['theme_key', 'status'], unique=False)
+        batch_op.create_index('uq_segment_code_agreed', ['segment_id', 'theme_key'], unique=True, sqlite_where=sa.text('coder_id IS NULL'), postgresql_where=sa.text('coder_id IS NULL'))
+
+    op.create_table('codebook_state',
+    sa.Column('partnership_id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), server_default='1', nullable=False),
+    sa.Column('changed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['partnership_id'], ['partnership.id'], name=op.f('fk_codebook_state_partnership_id_partnership'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('partnership_id', name=op.f('pk_codebook_state'))
+    )
+    op.create_table('segmented_response',
+    sa.Column('response_id', sa.String(length=32), nullable=False),
+    sa.Column('segmented_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['response_id'], ['response.id'], name=op.f('fk_segmented_response_response_id_response'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('response_id', name=op.f('pk_segmented_response'))
+    )
+    op.create_table('coding_sample',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('partnership_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('drawn_from', sa.String(length=500), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user_account.id'], name=op.f('fk_coding_sample_created_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['partnership_id'], ['partnership.id'], name=op.f('fk_coding_sample_partnership_id_partnership'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_coding_sample')),
+    sa.UniqueConstraint('partnership_id', 'name', name=op.f('uq_coding_sample_partnership_id_name'))
+    )
+    with op.batch_alter_table('coding_sample', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_coding_sample_partnership_id'), ['partnership_id'], unique=False)
+
+    op.create_table('coding_sample_segment',
+    sa.Column('sample_id', sa.Integer(), nullable=False),
+    sa.Column('segment_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['sample_id'], ['coding_sample.id'], name=op.f('fk_coding_sample_segment_sample_id_coding_sample'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['segment_id'], ['text_segment.id'], name=op.f('fk_coding_sample_segment_segment_id_text_segment'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('sample_id', 'segment_id', name=op.f('pk_coding_sample_segment'))
+    )
+    with op.batch_alter_table('coding_sample_segment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_coding_sample_segment_segment_id'), ['segment_id'], unique=False)
+
+    op.create_table('sample_coding',
+    sa.Column('sample_id', sa.Integer(), nullable=False),
+    sa.Column('segment_id', sa.Integer(), nullable=False),
+    sa.Column('coder_id', sa.Integer(), nullable=False),
+    sa.Column('coded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['coder_id'], ['user_account.id'], name=op.f('fk_sample_coding_coder_id_user_account'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['sample_id'], ['coding_sample.id'], name=op.f('fk_sample_coding_sample_id_coding_sample'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['segment_id'], ['text_segment.id'], name=op.f('fk_sample_coding_segment_id_text_segment'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('sample_id', 'segment_id', 'coder_id', name=op.f('pk_sample_coding'))
+    )
+    with op.batch_alter_table('sample_coding', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sample_coding_coder_id'), ['coder_id'], unique=False)
 
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('sample_coding', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sample_coding_coder_id'))
+
+    op.drop_table('sample_coding')
+    with op.batch_alter_table('coding_sample_segment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_coding_sample_segment_segment_id'))
+
+    op.drop_table('coding_sample_segment')
+    with op.batch_alter_table('coding_sample', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_coding_sample_partnership_id'))
+
+    op.drop_table('coding_sample')
+    op.drop_table('segmented_response')
+    op.drop_table('codebook_state')
     with op.batch_alter_table('segment_code', schema=None) as batch_op:
+        batch_op.drop_index('uq_segment_code_agreed', sqlite_where=sa.text('coder_id IS NULL'), postgresql_where=sa.text('coder_id IS NULL'))
         batch_op.drop_index('ix_segment_code_theme_status')
         batch_op.drop_index(batch_op.f('ix_segment_code_segment_id'))
         batch_op.drop_index(batch_op.f('ix_segment_code_coder_id'))

@@ -463,3 +463,12 @@ def test_results_and_campaign_flow_end_to_end(client, auth, partnership):
     shown = text_of(page(client, f"/campaigns/{campaign.id}/results"))
     assert "10 responses" in shown
     assert "Strongly agree 10 100.0" in shown
+
+
+def test_the_trend_follows_a_number_question_too(client, auth, rich_campaign):
+    # A number question has no levels; the trend page once failed with a 500 on one.
+    auth.sign_in_as("admin")
+    shown = text_of(page(client, f"/campaigns/{rich_campaign.id}/trend"))
+    caseload = stats.numeric_summary([10 + i for i in range(40)])
+    assert "How many cases do you hold?" in shown
+    assert f"{caseload.median:g}" in shown
