@@ -53,6 +53,13 @@ def from_environment() -> dict[str, Any]:
         "RATELIMIT_HEADERS_ENABLED": True,
         # Sign-in attempts allowed from one address.
         "SIGN_IN_RATE_LIMIT": env("SIGN_IN_RATE_LIMIT", "10 per minute"),
+        # Account lockout: this many failed sign-ins within the window lock the account for
+        # SIGN_IN_LOCKOUT_MINUTES (an admin can unlock it sooner from the accounts page).
+        "SIGN_IN_LOCKOUT_ATTEMPTS": int(env("SIGN_IN_LOCKOUT_ATTEMPTS", "5")),
+        "SIGN_IN_LOCKOUT_WINDOW_MINUTES": int(env("SIGN_IN_LOCKOUT_WINDOW_MINUTES", "15")),
+        "SIGN_IN_LOCKOUT_MINUTES": int(env("SIGN_IN_LOCKOUT_MINUTES", "15")),
+        # Where `flask --app wsgi backup` writes when no --output is given.
+        "BACKUP_DIR": env("BACKUP_DIR", str(INSTANCE / "backups")),
         # Where GOV.UK Frontend's built files are after `npm ci`.
         "GOVUK_FRONTEND_DIST": env("GOVUK_FRONTEND_DIST", str(dist)),
         # flask-smorest: the OpenAPI document is generated from the schemas the API validates with.

@@ -20,7 +20,7 @@ from feedback.api.schemas import (
 from feedback.extensions import db
 from feedback.models import Campaign, Person, Response, Role
 from feedback.models.campaigns import Invitation
-from feedback.services import NotFound, ServiceError, exports, results
+from feedback.services import NotFound, ServiceError, audit, exports, results, transaction
 from feedback.services import campaigns as campaign_service
 from feedback.services import instruments as instrument_service
 
@@ -260,6 +260,15 @@ def list_responses(args: dict[str, int], campaign_id: str) -> dict[str, Any]:
             item["person"] = {"id": row[1], "name": row[2], "email": row[3]}
             item["submitted_at"] = response.submitted_at
         items.append(item)
+    if plan.people and items:
+        with transaction():
+            audit.record(
+                "responses.view_identifiable",
+                user=user,
+                record_type="campaign",
+                record_id=campaign.id,
+                detail={"responses": len(items), "page": page, "via": "api"},
+            )
     return {"items": items, "total": total, "page": page, "per_page": per_page}
 
 
@@ -278,10 +287,12 @@ def list_responses(args: dict[str, int], campaign_id: str) -> dict[str, Any]:
 )
 def export_csv(args: dict[str, str], campaign_id: str) -> FlaskResponse:
     """Every response as CSV. Person columns for admin tokens only, never when anonymous."""
-    from feedback.web.results import export_csv_response
+    from feedback.web.results import export_csv_response, record_download
 
     user = api_user()
-    return export_csv_response(_campaign(campaign_id), user.role, keys=args["header"] == "keys")
+    campaign = _campaign(campaign_id)
+    record_download(campaign, user, "responses", "csv", via="api")
+    return export_csv_response(campaign, user.role, keys=args["header"] == "keys")
 
 
 @bp.route("/<campaign_id>/export.xlsx", methods=["GET"])
@@ -295,7 +306,9 @@ def export_csv(args: dict[str, str], campaign_id: str) -> FlaskResponse:
 )
 def export_xlsx(args: dict[str, str], campaign_id: str) -> FlaskResponse:
     """Every response as an Excel workbook, with the same rules as the CSV."""
-    from feedback.web.results import export_xlsx_response
+    from feedback.web.results import export_xlsx_response, record_download
 
     user = api_user()
-    return export_xlsx_response(_campaign(campaign_id), user.role, keys=args["header"] == "keys")
+    campaign = _campaign(campaign_id)
+    record_download(campaign, user, "responses", "xlsx", via="api")
+    return export_xlsx_response(campaign, user.role, keys=args["header"] == "keys")

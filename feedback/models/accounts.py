@@ -60,12 +60,23 @@ class User(UserMixin, Base):
     active: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
     created_at: so.Mapped[datetime] = so.mapped_column(default=clock.now)
     last_sign_in_at: so.Mapped[datetime | None]
+    #: Failed sign-ins since `failed_sign_ins_since`; a success or a lockout resets it.
+    failed_sign_ins: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    #: When the current run of failed sign-ins began; older failures no longer count.
+    failed_sign_ins_since: so.Mapped[datetime | None]
+    #: Set after too many failed sign-ins: every sign-in is refused until then, even with the
+    #: right password, unless an admin unlocks the account sooner.
+    locked_until: so.Mapped[datetime | None]
 
     partnership: so.Mapped[Partnership] = so.relationship()
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sessions for inactive accounts
         return self.active
+
+    def locked_at(self, now: datetime) -> bool:
+        """Whether sign-in is refused at this moment because of failed attempts."""
+        return self.locked_until is not None and self.locked_until > now
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"

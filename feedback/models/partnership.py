@@ -52,6 +52,19 @@ class Partnership(Base):
     #: Reports show no count below this for anyone but admins.
     disclosure_threshold: so.Mapped[int] = so.mapped_column(default=10, server_default="10")
     created_at: so.Mapped[datetime] = so.mapped_column(default=clock.now)
+    #: The privacy notice respondents are shown, as the admins wrote it; empty means the
+    #: service's default text (feedback.services.privacy.default_privacy_notice).
+    privacy_notice: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    #: Who respondents contact about their data (an address, a role), used by the default notice.
+    privacy_contact: so.Mapped[str | None] = so.mapped_column(sa.String(300))
+    #: Months after a campaign closes that identifiable links are kept, by campaign purpose
+    #: ({"survey": 24, "post_course": 12}); a purpose not named keeps the default of 24.
+    retention_months: so.Mapped[dict[str, int] | None] = so.mapped_column(
+        sa.JSON(none_as_null=True)
+    )
+    #: When the retention job last looked at this partnership's closed campaigns; it looks
+    #: at most hourly, since periods are counted in months.
+    retention_checked_at: so.Mapped[datetime | None]
 
     agencies: so.WriteOnlyMapped["Agency"] = so.relationship(back_populates="partnership")
 

@@ -1,16 +1,21 @@
-"""Accounts: creating users, checking passwords, and issuing and checking API tokens."""
+"""Accounts: creating users, checking passwords, lockouts, and issuing and checking API tokens."""
 
 import hashlib
 import hmac
+import math
 import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from feedback import clock
+from feedback.db import UTCDateTime
 from feedback.extensions import db
 from feedback.models import ApiToken, Partnership, Role, User
-from feedback.services import ServiceError, audit, transaction
+from feedback.services import NotFound, ServiceError, audit, transaction
 
 TOKEN_PREFIX = "fli_"  # noqa: S105 - a label, not a secret
 MIN_PASSWORD_LENGTH = 12
@@ -66,21 +71,146 @@ def create_user(
     return user
 
 
+class AccountLocked(ServiceError):
+    """Sign-in refused because the account is locked after repeated failed attempts."""
+
+    def __init__(self, until: datetime, now: datetime):
+        minutes = max(1, math.ceil((until - now).total_seconds() / 60))
+        super().__init__(
+            "This account is locked because of too many failed sign-in attempts. Try again in "
+            f"{minutes} minute{'s' if minutes != 1 else ''}, or ask the partnership team to "
+            "unlock it.",
+            field="email",
+        )
+        self.until = until
+
+
+@dataclass(frozen=True)
+class LockoutPolicy:
+    """How many failures within how long lock an account, and for how long."""
+
+    attempts: int = 5
+    window: timedelta = timedelta(minutes=15)
+    duration: timedelta = timedelta(minutes=15)
+
+    @classmethod
+    def from_config(cls) -> "LockoutPolicy":
+        config = current_app.config
+        return cls(
+            attempts=max(1, int(config.get("SIGN_IN_LOCKOUT_ATTEMPTS", 5))),
+            window=timedelta(minutes=int(config.get("SIGN_IN_LOCKOUT_WINDOW_MINUTES", 15))),
+            duration=timedelta(minutes=int(config.get("SIGN_IN_LOCKOUT_MINUTES", 15))),
+        )
+
+
 def authenticate(email: str, password: str) -> User | None:
-    """The active user with this email and password, or None; the attempt is audited."""
+    """The active user with this email and password, or None; every attempt is audited.
+
+    Raises AccountLocked while the account is locked (even for the right password) and on the
+    failure that locks it. Failures are counted by one conditional UPDATE each, so attempts
+    racing in parallel cannot undercount.
+    """
     email = normalise_email(email)
+    now = clock.now()
     user = db.session.scalar(sa.select(User).where(User.email == email))
     ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+    locked_until: datetime | None = None
     with transaction():
-        if user is None or not ok or not user.active:
+        if user is not None and user.locked_at(now):
+            locked_until = user.locked_until
             audit.record(
                 "user.sign_in_failed",
                 user=user,
+                record_type="user",
+                record_id=user.id,
+                detail={"reason": "locked"},
+            )
+        elif user is None or not ok or not user.active:
+            audit.record(
+                "user.sign_in_failed",
+                user=user,
+                record_type="user" if user else None,
+                record_id=user.id if user else None,
                 detail={"reason": "inactive" if user and ok else "bad credentials"},
             )
-            return None
-        user.last_sign_in_at = clock.now()
-        audit.record("user.sign_in", user=user, record_type="user", record_id=user.id)
+            if user is not None and not ok:
+                locked_until = _count_failure(user, now, LockoutPolicy.from_config())
+        else:
+            user.last_sign_in_at = now
+            user.failed_sign_ins = 0
+            user.failed_sign_ins_since = None
+            user.locked_until = None
+            audit.record("user.sign_in", user=user, record_type="user", record_id=user.id)
+    if locked_until is not None:
+        raise AccountLocked(locked_until, now)
+    return user if user is not None and ok and user.active else None
+
+
+def _count_failure(user: User, now: datetime, policy: LockoutPolicy) -> datetime | None:
+    """Count a failed sign-in; lock the account when it reaches the limit (returns until when)."""
+    at = sa.literal(now, UTCDateTime())
+    fresh_run = sa.or_(
+        User.failed_sign_ins_since.is_(None),
+        User.failed_sign_ins_since <= sa.literal(now - policy.window, UTCDateTime()),
+    )
+    db.session.execute(
+        sa.update(User)
+        .where(User.id == user.id)
+        .values(
+            failed_sign_ins=sa.case((fresh_run, 1), else_=User.failed_sign_ins + 1),
+            failed_sign_ins_since=sa.case((fresh_run, at), else_=User.failed_sign_ins_since),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    until = now + policy.duration
+    locked = db.session.execute(
+        sa.update(User)
+        .where(User.id == user.id, User.failed_sign_ins >= policy.attempts)
+        .values(locked_until=until, failed_sign_ins=0, failed_sign_ins_since=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.expire(user)
+    if locked != 1:
+        return None
+    audit.record(
+        "user.lock",
+        user=None,
+        partnership_id=user.partnership_id,
+        record_type="user",
+        record_id=user.id,
+        detail={
+            "failed_sign_ins": policy.attempts,
+            "minutes": int(policy.duration.total_seconds() // 60),
+        },
+    )
+    return until
+
+
+def unlock(user: User, actor: User | None) -> bool:
+    """Lift a lockout and forget the failed attempts; False if the account was not locked."""
+    was_locked = user.locked_at(clock.now())
+    with transaction():
+        user.locked_until = None
+        user.failed_sign_ins = 0
+        user.failed_sign_ins_since = None
+        if was_locked:
+            audit.record(
+                "user.unlock",
+                user=actor,
+                partnership_id=user.partnership_id,
+                record_type="user",
+                record_id=user.id,
+            )
+    return was_locked
+
+
+def get_user(partnership: Partnership, user_id: int) -> User:
+    """An account in the partnership, or NotFound."""
+    user = db.session.scalar(
+        sa.select(User).where(User.id == user_id, User.partnership_id == partnership.id)
+    )
+    if user is None:
+        raise NotFound("There is no such account")
     return user
 
 
