@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 
-.PHONY: run test e2e install lint format bench clean
+.PHONY: run test load e2e install lint format bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,14 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# The load tests are left out (`make load`): they take minutes and want a quiet machine.
 test: lint
-	$(BIN)/python scripts/with_test_postgres.py $(BIN)/pytest
+	$(BIN)/python scripts/with_test_postgres.py $(BIN)/pytest -m "not load"
+
+# 200 respondents at once against gunicorn (locust), on PostgreSQL (a database of their own;
+# skipped, saying why, when no server answers on 127.0.0.1:5432) and SQLite; prints p95 latency.
+load: install
+	$(BIN)/pytest -m load tests/load -s
 
 # Only the browser tests (also part of `make test`); they start their own server.
 e2e: install

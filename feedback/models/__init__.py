@@ -56,4 +56,4 @@ __all__ = [
 ]
 
 # Each capability's models live in a module of its own; importing them registers their tables.
-from feedback.models import codebook, records, visits, voice  # noqa: E402, F401, I001
+from feedback.models import codebook, ops, records, visits, voice  # noqa: E402, F401, I001

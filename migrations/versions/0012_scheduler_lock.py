@@ -4,7 +4,7 @@ Revision ID: 0012
 Revises: 0011
 Create Date: 2026-11-22 08:00:00
 
-Reserved so capabilities built side by side keep one linear history; the tables arrive here.
+The row that lets only one scheduler process run jobs at a time (feedback/jobs.py).
 """
 from alembic import op
 import sqlalchemy as sa
@@ -18,8 +18,15 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    op.create_table('scheduler_lock',
+    sa.Column('name', sa.String(length=40), nullable=False),
+    sa.Column('holder', sa.String(length=120), nullable=True),
+    sa.Column('acquired_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('heartbeat_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_scheduler_lock'))
+    )
 
 
 def downgrade():
-    pass
+    op.drop_table('scheduler_lock')
