@@ -33,7 +33,7 @@ format: install
 
 # The load tests are left out (`make load`): they take minutes and want a quiet machine.
 test: lint
-	$(BIN)/python scripts/with_test_postgres.py $(BIN)/pytest -m "not load"
+	$(BIN)/python scripts/with_test_postgres.py $(BIN)/pytest -m "not load" --durations=25
 
 # 200 respondents at once against gunicorn (locust), on PostgreSQL (a database of their own;
 # skipped, saying why, when no server answers on 127.0.0.1:5432) and SQLite; prints p95 latency.
