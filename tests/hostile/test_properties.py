@@ -411,3 +411,77 @@ def test_respondent_posts_never_fail(
     response = client.post(url, data=data)
     event(f"status {response.status_code}")
     assert response.status_code < 500, response.get_data(as_text=True)[:500]
+
+
+# -- The attendance importer ----------------------------------------------------------------------
+
+attendance_rows = st.fixed_dictionaries(
+    {
+        "name": st.sampled_from(["Sam Patel", "Jo Bloggs", " ", "x" * 201]) | nasty_text,
+        "email": st.emails() | st.sampled_from(["sam@example.org", "SAM@Example.org", "a@@b"]),
+        "agency": st.sampled_from(["Hostile Police", " hostile police ", "Nowhere"]) | nasty_text,
+        "attended": st.sampled_from(["yes", "no", "Y", "n", "", "maybe"]) | nasty_text,
+    }
+)
+
+
+@st.composite
+def attendance_texts(draw: Any) -> str:
+    from feedback.services.training import IMPORT_COLUMNS
+
+    usable = draw(st.integers(0, 3)) > 0
+    header = draw(
+        st.permutations(IMPORT_COLUMNS)
+        if usable
+        else st.lists(
+            st.sampled_from([*IMPORT_COLUMNS, "Attended ", "x", ""]) | nasty_text, max_size=6
+        )  # fmt: skip
+    )
+    rows = draw(st.lists(attendance_rows | st.lists(csv_cells, max_size=6), max_size=8))
+    lines = [header] + [
+        [row.get(column.strip().lower(), "") for column in header] if isinstance(row, dict) else row
+        for row in rows
+    ]
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    return newline.join(",".join('"' + c.replace('"', '""') + '"' for c in line) for line in lines)
+
+
+@pytest.fixture
+def course_session(partnership: Any, agency: Any) -> Any:
+    from feedback.services import training
+
+    course = training.create_course(
+        partnership,
+        training.CourseSpec(title="Neglect", learning_outcomes=["Spot it", "Act", "Record it"]),
+        None,
+    )
+    starts = clock.now() - timedelta(days=1)
+    return training.add_session(
+        partnership, course, starts_at=starts, ends_at=starts + timedelta(hours=6), venue="Hall"
+    )
+
+
+@WITH_APP
+@given(text=st.integers(0, 3).flatmap(lambda n: attendance_texts() if n else st.text()))
+@example(text="name,email,agency,attended\nSam Patel,sam@example.org,Hostile Police,yes\n")
+@example(text="email,attended\n" + "x" * 200_000 + ",yes\n")
+def test_the_attendance_importer_reports_every_row_or_refuses_whole(course_session: Any, text: str):
+    from feedback.models import Attendance
+    from feedback.services import training
+
+    def count(model: Any) -> int:
+        return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+    before = (count(Attendance), _people())
+    try:
+        report = training.import_attendance_csv(course_session, text, None)
+    except ServiceError as exc:
+        event("refused")
+        assert isinstance(exc.message, str) and exc.message
+        db.session.rollback()
+        assert (count(Attendance), _people()) == before  # refused whole: nothing half-written
+        return
+    event("imported" if report.count("added") else "nothing booked")
+    assert all(r.row >= 2 and r.message for r in report.rows)
+    assert {r.outcome for r in report.rows} <= {"added", "updated", "unchanged", "skipped"}
+    assert count(Attendance) == before[0] + report.count("added")
