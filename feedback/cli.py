@@ -147,8 +147,8 @@ def _seed_command(app: Flask) -> None:
         click.echo(f"Demo partnership ready ({created} new records).")
         click.echo(f"Sign in as admin@northshire.example with password {DEMO_PASSWORD}")
         click.echo(
-            "Other roles: trainer@, analyst@, scrutineer@, viewer@northshire.example "
-            "(same password)."
+            "Other roles: trainer@, analyst@, scrutineer@, viewer@northshire.example, and a "
+            "second analyst and scrutineer, analyst2@ and scrutineer2@ (same password)."
         )
 
 
