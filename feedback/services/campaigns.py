@@ -446,12 +446,19 @@ def rates(campaign: Campaign, *, disclose_small: bool, threshold: int) -> RateTa
     from analysis.disclosure import suppress_counts
     from feedback.models import Agency
 
+    # An invitation with nobody behind it came from the open link (never emailed), or was
+    # emailed to someone whose link retention or erasure has since removed.
+    group = sa.func.coalesce(
+        Agency.name,
+        sa.case(
+            (sa.and_(Invitation.person_id.is_(None), Invitation.sent_at.is_(None)), "Open link"),
+            (Invitation.person_id.is_(None), "No longer linked to a person"),
+            else_="No agency recorded",
+        ),
+    )
     rows = db.session.execute(
         sa.select(
-            sa.func.coalesce(
-                Agency.name,
-                sa.case((Invitation.person_id.is_(None), "Open link"), else_="No agency recorded"),
-            ),
+            group,
             sa.func.count(Invitation.id),
             sa.func.count(sa.case((Invitation.delivery == DeliveryStatus.SENT, 1))),
             sa.func.count(sa.case((Invitation.delivery == DeliveryStatus.FAILED, 1))),
@@ -466,8 +473,8 @@ def rates(campaign: Campaign, *, disclose_small: bool, threshold: int) -> RateTa
         .outerjoin(Person, Person.id == Invitation.person_id)
         .outerjoin(Agency, Agency.id == Person.agency_id)
         .where(Invitation.campaign_id == campaign.id)
-        .group_by(Agency.name, Invitation.person_id.is_(None))
-        .order_by(Agency.name)
+        .group_by(group)
+        .order_by(group)
     ).all()
     by_agency = {name: dict(zip(RATE_COLUMNS, counts, strict=True)) for name, *counts in rows}
     overall = {c: sum(r[c] for r in by_agency.values()) for c in RATE_COLUMNS}

@@ -84,6 +84,11 @@ def test_links_go_24_months_after_closing_and_the_answers_stay(partnership, peop
     assert event.record_id == str(campaign.id)
     assert event.detail == {"months": 24, "responses": 2, "invitations": 4, "emails": 4}
     assert "retention" not in run_due(CLOSED + timedelta(days=800))  # nothing left to do
+    table = campaign_service.rates(db.session.get(Campaign, campaign.id), disclose_small=True,
+                                   threshold=10)  # fmt: skip
+    assert [(name, row["invited"]) for name, row in table.by_agency] == [
+        ("No longer linked to a person", 4)
+    ]  # not mistaken for visitors from an open link
 
 
 def test_each_campaign_type_keeps_its_own_period_set_by_an_admin(
