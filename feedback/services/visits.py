@@ -562,9 +562,11 @@ def last_status(item: Section11Item, before: Visit | None = None) -> Section11St
     return db.session.scalar(query)
 
 
-def previous_entries(visit: Visit) -> dict[int, ConversationItem]:
-    """For each item on this conversation, what the last earlier conversation recorded."""
+def previous_entries(visit: Visit, user: User) -> dict[int, ConversationItem]:
+    """For each item on this conversation, what the last earlier conversation the user may see
+    recorded (another team's unpublished conversation stays theirs)."""
     found: dict[int, ConversationItem] = {}
+    may_see = visible(user).with_only_columns(Visit.id)
     for entry in visit.action_plan:
         earlier = db.session.scalar(
             sa.select(ConversationItem)
@@ -572,6 +574,7 @@ def previous_entries(visit: Visit) -> dict[int, ConversationItem]:
             .where(
                 ConversationItem.item_id == entry.item_id,
                 Visit.id != visit.id,
+                Visit.id.in_(may_see),
                 sa.or_(
                     Visit.occurred_on < visit.occurred_on,
                     sa.and_(Visit.occurred_on == visit.occurred_on, Visit.id < visit.id),

@@ -491,7 +491,7 @@ def _render_plan(visit: Visit, form: FlaskForm, item_form: PlanItemForm) -> str:
         plan_form=form,
         item_form=item_form,
         visit=visit,
-        previous=visit_service.previous_entries(visit),
+        previous=visit_service.previous_entries(visit, current_user),
         standard_label=visit_service.standard_label,
     )
 

@@ -163,6 +163,29 @@ def test_the_next_conversation_starts_with_the_agencys_items_at_their_last_statu
     assert "Three-monthly supervision" in history and "In progress" in history
 
 
+def test_another_teams_unpublished_conversation_is_not_shown_as_what_was_recorded_before(
+    client, admin, scrutineer, trust, make_user
+):
+    first = conversation(admin, scrutineer, trust, date(2026, 3, 1))
+    item = visit_service.add_plan_item(admin, first, "training", "Three-monthly supervision")
+    visit_service.update(
+        admin,
+        first,
+        visit_service.Changes(
+            action_plan=[visit_service.PlanChange(item.item_id, "in_progress", "Draft: ours only.")]
+        ),
+    )
+    other = make_user("scrutineer", "olu@testshire.example", name="Olu Other")
+    second = conversation(admin, other, trust, date(2027, 3, 1))
+    sign_in(client, other)
+    page = client.get(f"/visits/{second.id}/action-plan").get_data(as_text=True)
+    assert "Three-monthly supervision" in page
+    assert "Draft: ours only." not in page and "At the conversation on 1 March 2026" not in page
+    sign_in(client, admin)  # who may see the first conversation still reads what it recorded
+    page = client.get(f"/visits/{second.id}/action-plan").get_data(as_text=True)
+    assert "At the conversation on 1 March 2026" in page and "Draft: ours only." in page
+
+
 def test_a_conversation_needs_progress_on_every_item_before_it_is_submitted(
     admin, scrutineer, trust
 ):
