@@ -911,8 +911,15 @@ def segment_texts(visit: Visit) -> list[segments.SegmentText]:
 
 
 def sync_segments(visit: Visit) -> None:
-    """Make the record's text segments match its free text now (in the caller's transaction)."""
+    """Make the record's text segments match its free text now (in the caller's transaction).
+
+    Only a published record's words go into the learning pipeline: until then they are the
+    team's work in progress, which analysts and viewers may not read and which the review may
+    still change, so an unpublished record has no segments."""
     db.session.flush()
+    if visit.status != VisitStatus.PUBLISHED:
+        segments.delete_for_source(visit.kind.source_type, visit.id)
+        return
     segments.replace_for_source(
         visit.partnership_id,
         visit.kind.source_type,
@@ -1035,6 +1042,7 @@ def publish(user: User, visit: Visit) -> Visit:
     with transaction():
         visit.status = VisitStatus.PUBLISHED
         visit.published_at = clock.now()
+        sync_segments(visit)
         audit.record("visit.publish", user=user, record_type="visit", record_id=visit.id)
     return visit
 

@@ -78,9 +78,18 @@ def _visit_notes(partnership, admin, lead, agency):
                 notes={
                     "overall_summary": "Officers said information sharing with health is poor "
                     "and they are rarely told the outcome of a referral."
-                }
+                },
+                topics=[
+                    visit_service.TopicChange(key=topic["key"], rag="green")
+                    for topic in visit.topics
+                ],
+                people_by_role={"front_line_staff": 4},
             ),
         )
+        # Its words enter the learning pipeline once it is reviewed and published.
+        visit_service.submit(lead, visit)
+        visit_service.review(admin, visit, "reviewed", None)
+        visit_service.publish(admin, visit)
     return visit
 
 

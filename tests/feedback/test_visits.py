@@ -144,8 +144,9 @@ def test_a_scrutineer_starts_writes_up_and_submits_a_visit_through_the_pages(cli
     assert {"visit.create", "visit.edit", "visit.action_add", "visit.submit"} <= set(events)
 
 
-def test_every_free_text_becomes_a_segment_and_segments_follow_edits(client, team, school):
+def test_every_free_text_becomes_a_segment_once_the_visit_is_published(client, team, school):
     visit = planned_visit(team, school)
+    complete(team, visit)
     sign_in(client, team["scrutineer"])
     post_form(
         client,
@@ -158,35 +159,34 @@ def test_every_free_text_becomes_a_segment_and_segments_follow_edits(client, tea
         },
     )
     post_form(client, f"/visits/{visit.id}/notes", {"note_overall_summary": "Good progress."})
-    assert segments_of(visit) == {
-        "thresholds.strengths": "Staff know the thresholds document.",
-        "thresholds.development": "Unsure when to use early help rather than MASH.",
-        "thresholds.notes": "Nobody had used the escalation procedure.",
-        "notes.overall_summary": "Good progress.",
-    }
-    segment = db.session.scalar(
-        sa.select(TextSegment).where(TextSegment.field == "thresholds.development")
-    )
-    assert segment.agency_id == school.id and segment.occurred_on == date(2027, 3, 1)
-    assert segment.field_label == "Thresholds and escalation: Areas for development"
-
+    # A draft's words are the team's until the record is published: no segments yet.
+    assert segments_of(visit) == {}
     post_form(
         client,
         f"/visits/{visit.id}/topics/thresholds",
         {"rag": "amber", "strengths": "Staff know it well.", "development": "", "notes": ""},
     )
-    assert segments_of(visit) == {
-        "thresholds.strengths": "Staff know it well.",
-        "notes.overall_summary": "Good progress.",
-    }
-    # Moving the visit's date moves its segments with it.
     post_form(
         client,
         f"/visits/{visit.id}/details",
         {"agency_id": str(school.id), "setting": "Hilltop", "occurred_on": ["3", "3", "2027"]},
     )
-    dates = db.session.scalars(sa.select(TextSegment.occurred_on)).all()
-    assert set(dates) == {date(2027, 3, 3)}
+    visit_service.submit(team["scrutineer"], visit)
+    visit_service.review(team["admin"], visit, "reviewed", None)
+    assert segments_of(visit) == {}
+    visit_service.publish(team["admin"], visit)
+
+    fine = {f"{key}.strengths": "Fine" for key in TOPICS if key != "thresholds"}
+    assert segments_of(visit) == {
+        **fine,
+        "thresholds.strengths": "Staff know it well.",
+        "notes.overall_summary": "Good progress.",
+    }
+    segment = db.session.scalar(
+        sa.select(TextSegment).where(TextSegment.field == "thresholds.strengths")
+    )
+    assert segment.agency_id == school.id and segment.occurred_on == date(2027, 3, 3)
+    assert segment.field_label == "Thresholds and escalation: Strengths"
 
 
 def test_autosave_keeps_a_half_written_topic_and_submitting_says_what_is_missing(
@@ -360,6 +360,9 @@ def test_deleting_a_visit_removes_its_segments_and_actions(client, team, school)
     visit = planned_visit(team, school)
     complete(team, visit)
     visit_service.add_action(team["admin"], visit, "Do it", owner_agency_id=None, due_on=None)
+    visit_service.submit(team["scrutineer"], visit)
+    visit_service.review(team["admin"], visit, "reviewed", None)
+    visit_service.publish(team["admin"], visit)
     assert segments_of(visit)
     sign_in(client, team["admin"])
     post_form(client, f"/visits/{visit.id}/delete", {})

@@ -119,6 +119,9 @@ def test_a_conversation_is_written_up_through_the_pages(client, admin, scrutinee
     assert visit.status == VisitStatus.SUBMITTED
     assert visit.action_plan[0].status == Section11Status.BLOCKED
     assert visit.people_by_role == {"agency_safeguarding_lead": 2, "police": 1}
+    assert segment_service.for_source(SourceType.SAFEGUARDING_CONVERSATION, visit.id) == []
+    visit_service.review(admin, visit, "reviewed", None)
+    visit_service.publish(admin, visit)  # its words enter the learning pipeline now
     texts = {
         s.field: s.text
         for s in segment_service.for_source(SourceType.SAFEGUARDING_CONVERSATION, visit.id)
@@ -244,6 +247,14 @@ def test_a_forum_is_written_up_and_its_notes_become_segments(client, admin, scru
         f"/visits/{forum.id}/actions",
         {"description": "Raise early help waiting times at the PQA subgroup", "due_on": ""},
     )
+    assert segment_service.for_source(SourceType.PRACTITIONER_FORUM, forum.id) == []
+    action = db.session.scalar(sa.select(Action))
+    assert action.source_type == SourceType.PRACTITIONER_FORUM and action.due_on is None
+    post_form(client, f"/visits/{forum.id}/submit", {})
+    db.session.refresh(forum)
+    assert forum.status == VisitStatus.SUBMITTED
+    visit_service.review(admin, forum, "reviewed", None)
+    visit_service.publish(admin, forum)  # its notes enter the learning pipeline now
     texts = {
         s.field: s.text for s in segment_service.for_source(SourceType.PRACTITIONER_FORUM, forum.id)
     }
@@ -252,11 +263,6 @@ def test_a_forum_is_written_up_and_its_notes_become_segments(client, admin, scru
         "notes.challenges": "Waiting times for early help assessments.",
         "notes.emerging_issues": "More children arriving hungry.",
     }
-    action = db.session.scalar(sa.select(Action))
-    assert action.source_type == SourceType.PRACTITIONER_FORUM and action.due_on is None
-    post_form(client, f"/visits/{forum.id}/submit", {})
-    db.session.refresh(forum)
-    assert forum.status == VisitStatus.SUBMITTED
 
 
 def test_a_forum_needs_a_title_and_an_audience(client, admin, scrutineer):
