@@ -24,12 +24,16 @@ from feedback.jobs import job
 from feedback.models import (
     Agency,
     Attendance,
+    Campaign,
+    CampaignStatus,
     Course,
     CourseFormat,
     CourseSession,
+    DeliveryStatus,
     EvaluationStage,
     Instrument,
     InstrumentVersion,
+    OutboxMessage,
     Partnership,
     Person,
     Role,
@@ -386,17 +390,37 @@ def trainers(partnership: Partnership) -> list[User]:
 
 
 def cancel_session(session: CourseSession, actor: User | None) -> None:
-    """Cancel a session: it is never evaluated or followed up."""
+    """Cancel a session: it is never evaluated or followed up. An evaluation already sent (the
+    trainer sent it early) closes at once, and its emails not yet sent are withdrawn, so nobody
+    is asked or reminded about a session that did not count."""
     if session.cancelled_at is not None:
         raise ServiceError("This session is already cancelled")
+    now = clock.now()
     with transaction():
-        session.cancelled_at = clock.now()
+        session.cancelled_at = now
+        open_campaigns = db.session.scalars(
+            sa.select(Campaign)
+            .join(SessionEvaluation, SessionEvaluation.campaign_id == Campaign.id)
+            .where(
+                SessionEvaluation.session_id == session.id,
+                Campaign.status.in_([CampaignStatus.LIVE, CampaignStatus.PAUSED]),
+            )
+        ).all()
+        for campaign in open_campaigns:
+            campaign.close(now)
+            db.session.execute(
+                sa.delete(OutboxMessage).where(
+                    OutboxMessage.campaign_id == campaign.id,
+                    OutboxMessage.status == DeliveryStatus.PENDING,
+                )
+            )
         audit.record(
             "session.cancel",
             user=actor,
             partnership_id=session.partnership_id,
             record_type="course_session",
             record_id=session.id,
+            detail={"evaluations_closed": [c.id for c in open_campaigns]},
         )
 
 

@@ -298,8 +298,14 @@ def test_a_session_cancelled_after_its_evaluation_gets_no_follow_ups(smtp, cours
         course_by_api["trainer"].partnership, course_by_api["session"]["id"]
     )
     training.cancel_session(session, None)
+    sent_before = len(smtp.messages)
+    run_due(ENDS + timedelta(days=8))  # past the post-course evaluation's first reminder day
     run_due(SIX_MONTHS + timedelta(days=1))
     assert invitations(smtp, THREE) == {} and invitations(smtp, SIX) == {}
+    # Nobody is reminded about the cancelled session's evaluation either: it closed with it.
+    assert len(smtp.messages) == sent_before
+    (evaluation,) = session.evaluations
+    assert evaluation.campaign.status.value == "closed"
     summary = admin.get(
         f"/api/v1/sessions/{course_by_api['session']['id']}/evaluation", headers=headers
     ).get_json()
