@@ -7,7 +7,10 @@ with secondary suppression across sources, and never quotes; admins see everythi
 
 The trend answers "is this theme getting better since we linked it?": the share of the theme's
 comments that are negative, by quarter and before and after the link date, and the staff
-survey's agreement with the statements tagged to the theme, round by round.
+survey's agreement with the statements tagged to the theme, round by round. For a reader who
+sees a source as "[c]" the trend leaves that source out: its quarters would add up to the
+hidden counts (all quarters less the sources shown), and its tone would move the percentages.
+The quarters' counts themselves get secondary suppression, as they add up to the trend's total.
 """
 
 from collections import defaultdict
@@ -162,6 +165,8 @@ class ThemeEvidence:
     linked_on: date | None = None
     comparison: Comparison | None = None
     survey_comparison: Comparison | None = None
+    #: Why the trend differs from the sources above, in one plain sentence; None if it does not.
+    trend_note: str | None = None
 
     @property
     def empty(self) -> bool:
@@ -229,6 +234,7 @@ class ThemeEvidence:
                 "survey_rounds": [point(p) for p in self.survey_rounds],
                 "comments": comparison(self.comparison),
                 "survey": comparison(self.survey_comparison),
+                "note": self.trend_note,
             },
         }
 
@@ -302,12 +308,12 @@ def theme_evidence(
     total_people: Cell = sum(people.values())
 
     sources = []
-    any_hidden = False
+    hidden_sources: list[SourceType] = []
     for source in present:
         n_segments, _, sentiment_counts = found[source]
         respondents = people_cells[source.value]
         if isinstance(respondents, Suppressed):
-            any_hidden = True
+            hidden_sources.append(source)
             sources.append(
                 SourceEvidence(
                     source,
@@ -327,11 +333,19 @@ def theme_evidence(
         evidence.quotes = _quotes(partnership.id, theme_key, source, where)
         sources.append(evidence)
     total_segments: Cell = sum(found[s][0] for s in present)
-    if any_hidden:
+    trend_note = None
+    trend_where = list(where)
+    if hidden_sources:
         total_segments = total_people = Suppressed("secondary")
+        # Left out of the trend, or its quarters would give the hidden counts away.
+        trend_where.append(TextSegment.source_type.notin_(hidden_sources))
+        trend_note = (
+            "The trend leaves out the sources shown as [c], so that their figures cannot be "
+            "worked out from it."
+        )
 
     quarters, comparison = _quarters(
-        partnership.id, theme_key, where, linked_on, threshold, suppressing
+        partnership.id, theme_key, trend_where, linked_on, threshold, suppressing
     )
     rounds, survey_comparison = _survey_rounds(
         partnership, theme_key, from_on, to_on, linked_on, threshold, suppressing
@@ -351,6 +365,7 @@ def theme_evidence(
         linked_on=linked_on,
         comparison=comparison,
         survey_comparison=survey_comparison,
+        trend_note=trend_note,
     )
 
 
@@ -472,17 +487,26 @@ def _quarters(
                 side[1] += 1
                 side[0] += sentiment == "negative"
             side[2].add(person)
+    starts = sorted(buckets)
+    quarter_people = {start.isoformat(): len(buckets[start]["people"]) for start in starts}
+    # The quarters add up to the trend's total, so one small quarter could be worked out from
+    # the others: secondary suppression hides more until that is no longer possible.
+    shown_people: dict[str, Cell] = (
+        dict(suppress_counts(quarter_people, threshold, total_shown=True).cells)
+        if suppressing and quarter_people
+        else dict(quarter_people)
+    )
     points = []
-    for start in sorted(buckets):
+    for start in starts:
         b = buckets[start]
-        n_people = len(b["people"])
-        hidden = suppressing and 0 < n_people < threshold
+        n_people = shown_people[start.isoformat()]
+        hidden = isinstance(n_people, Suppressed)
         points.append(
             TrendPoint(
                 label=b["label"],
                 starts_on=start,
-                segments=Suppressed("primary") if hidden else b["segments"],
-                respondents=Suppressed("primary") if hidden else n_people,
+                segments=n_people if hidden else b["segments"],
+                respondents=n_people,
                 negative_pct=None if hidden else _share(b["neg"], b["analysed"]),
                 after_link=None if linked_on is None else start >= _quarter_start(linked_on),
             )
@@ -502,11 +526,17 @@ def _quarters(
     )
     hide_before = suppressing and 0 < len(before[2]) < threshold
     hide_after = suppressing and 0 < len(after[2]) < threshold
+    # The two sides make up the trend's people: one hidden side is the total less the other.
+    hide_counts = hide_before or hide_after
     comparison = Comparison(
         before_negative=None if hide_before else before_pct,
         after_negative=None if hide_after else after_pct,
-        before_n=Suppressed("primary") if hide_before else len(before[2]),
-        after_n=Suppressed("primary") if hide_after else len(after[2]),
+        before_n=Suppressed("secondary" if not hide_before else "primary")
+        if hide_counts
+        else len(before[2]),
+        after_n=Suppressed("secondary" if not hide_after else "primary")
+        if hide_counts
+        else len(after[2]),
         verdict=verdict,
         sentence=sentence,
     )
@@ -609,15 +639,30 @@ def triangulation(
     from_on: date | None = None,
     to_on: date | None = None,
 ) -> Triangulation:
-    """Themes by sources: confirmed codes in each, small cells hidden with secondary suppression."""
+    """Themes by sources: confirmed codes in each, small cells hidden with secondary suppression.
+
+    A cell shows comments (confirmed codes), but whether it is hidden rests on the people or
+    records they came from: one child's record with five coded lines is still one child. The
+    suppression runs on the table of people, and a comment count is shown only where the
+    people behind it are.
+    """
     rows = db.session.execute(
-        confirmed_join(sa.select(SegmentCode.theme_key, TextSegment.source_type, sa.func.count()))
+        confirmed_join(
+            sa.select(
+                SegmentCode.theme_key,
+                TextSegment.source_type,
+                sa.func.count(),
+                sa.func.count(sa.distinct(respondent_expr())),
+            )
+        )
         .where(TextSegment.partnership_id == partnership.id, *period_clause(from_on, to_on))
         .group_by(SegmentCode.theme_key, TextSegment.source_type)
     ).all()
     counts: dict[str, dict[str, int]] = defaultdict(dict)
-    for key, source, n in rows:
+    people: dict[str, dict[str, int]] = defaultdict(dict)
+    for key, source, n, n_people in rows:
         counts[key][SourceType(source).value] = int(n)
+        people[key][SourceType(source).value] = int(n_people)
     sources = [s for s in SOURCE_ORDER if any(s.value in c for c in counts.values())]
     themes = sorted(
         ((key, labels.get(key, key)) for key in counts),
@@ -626,15 +671,32 @@ def triangulation(
     table = {key: {s.value: counts[key].get(s.value, 0) for s in sources} for key, _ in themes}
     suppressing = suppressing_for(role)
     threshold = partnership.disclosure_threshold
+    cells: dict[str, dict[str, Cell]] = {k: dict(v) for k, v in table.items()}
+    row_totals: dict[str, Cell] = {k: sum(v.values()) for k, v in table.items()}
+    column_totals: dict[str, Cell] = {
+        s.value: sum(table[k][s.value] for k in table) for s in sources
+    }
+    grand: Cell = sum(sum(v.values()) for v in table.values())
     if suppressing and table:
-        hidden = suppress_table(table, threshold)
-        cells, row_totals = hidden.cells, hidden.row_totals
-        column_totals, grand = hidden.column_totals, hidden.grand_total
-    else:
-        cells = {k: dict(v) for k, v in table.items()}
-        row_totals = {k: sum(v.values()) for k, v in table.items()}
-        column_totals = {s.value: sum(table[k][s.value] for k in table) for s in sources}
-        grand = sum(row_totals.values())  # type: ignore[arg-type]
+        people_table = {k: {s.value: people[k].get(s.value, 0) for s in sources} for k in table}
+        hidden = suppress_table(people_table, threshold)
+        cells = {
+            k: {
+                c: v if isinstance(hidden.cells[k][c], int) else hidden.cells[k][c]
+                for c, v in row.items()
+            }  # fmt: skip
+            for k, row in cells.items()
+        }
+        row_totals = {
+            k: v if isinstance(hidden.row_totals[k], int) else hidden.row_totals[k]
+            for k, v in row_totals.items()
+        }
+        column_totals = {
+            c: v if isinstance(hidden.column_totals[c], int) else hidden.column_totals[c]
+            for c, v in column_totals.items()
+        }
+        if not isinstance(hidden.grand_total, int):
+            grand = hidden.grand_total
     largest = max(
         (c for row in cells.values() for c in row.values() if isinstance(c, int)), default=0
     )

@@ -18,6 +18,10 @@ page explains them in the same words):
 Disclosure: evidence resting on fewer people than the partnership's disclosure threshold is left
 out of the ranking for everyone, so the ranking is the same for every reader and never gives a
 small group away. Admins see those small figures, marked as not counted; others see "[c]".
+Two parts are counted however small their figures, reach and rising, because they weigh what
+is missing (people not reached, growth since the previous period); so that they do not give a
+hidden count away, others see "[c]" for such a part and for the need's score (see
+_hidden_parts), and the need keeps its place in the ranking.
 """
 
 from collections import defaultdict
@@ -410,6 +414,32 @@ class LearningNeed:
     workforce: int = 0
     previous_rank: int | None = None
     previous_score: float | None = None
+    #: Parts of the score this reader may not see: each would give away a hidden count (the
+    #: people a course reached, the comments in the previous period). Set by report().
+    hidden_parts: frozenset[str] = frozenset()
+    #: Whether the previous period's score is hidden from this reader, for the same reason.
+    previous_score_hidden: bool = False
+
+    @property
+    def score_hidden(self) -> bool:
+        """The total gives a hidden part away (it is the others plus that part), so it is hidden
+        with it; the need keeps its place in the ranking."""
+        return bool(self.hidden_parts)
+
+    @property
+    def shown_score(self) -> float | Suppressed:
+        return Suppressed("secondary") if self.score_hidden else self.score
+
+    @property
+    def shown_previous_score(self) -> float | Suppressed | None:
+        if self.previous_score_hidden:
+            return Suppressed("secondary")
+        return self.previous_score
+
+    def shown_part(self, key: str) -> float | Suppressed:
+        if key in self.hidden_parts:
+            return Suppressed("primary")
+        return self.components.get(key, 0.0)
 
     @property
     def movement(self) -> str:
@@ -531,9 +561,10 @@ class CourseSummary:
     title: str
     themes: list[str]
     sessions: int
-    attended: int
-    evaluations_invited: int
-    evaluations_answered: int
+    #: People who attended, evaluations sent and answered: "[c]" when small, for all but admins.
+    attended: Cell
+    evaluations_invited: Cell
+    evaluations_answered: Cell
     #: Mean of the learning outcomes' median confidence change (before to now), if shown.
     confidence_change: float | None
     #: Percent of follow-up answers saying they have used the learning, if shown.
@@ -603,10 +634,13 @@ class Report:
                 {
                     "rank": n.rank,
                     "theme": {"key": n.theme_key, "label": n.label},
-                    "score": n.score,
-                    "components": n.components,
+                    "score": None if n.score_hidden else n.score,
+                    "score_suppressed": n.score_hidden,
+                    "components": {
+                        k: None if k in n.hidden_parts else v for k, v in n.components.items()
+                    },
                     "previous_rank": n.previous_rank,
-                    "previous_score": n.previous_score,
+                    "previous_score": None if n.previous_score_hidden else n.previous_score,
                     "movement": n.movement,
                     "sources": {
                         "survey_items": [
@@ -672,11 +706,16 @@ def report(
     previous: list[LearningNeed] = []
     if full:
         previous = learning_needs(partnership.id, labels, previous_from, previous_to, threshold)
+    if suppressing:
+        for need in (*needs, *previous):
+            need.hidden_parts = _hidden_parts(need, threshold)
+    if full:
         by_key = {n.theme_key: n for n in previous}
         for need in needs:
             before = by_key.get(need.theme_key)
             if before is not None:
                 need.previous_rank, need.previous_score = before.rank, before.score
+                need.previous_score_hidden = before.score_hidden
     result = Report(
         from_on=from_on,
         to_on=to_on,
@@ -713,6 +752,21 @@ def report(
     )
     result.courses = _courses(partnership.id, from_on, to_on, threshold, suppressing)
     return result
+
+
+def _hidden_parts(need: LearningNeed, threshold: int) -> frozenset[str]:
+    """The parts of a need's score from which a reader could work out a count hidden from them.
+
+    Reach is 1 - reached / workforce with the workforce shown, so it gives away the people
+    reached; rising is (now - before) / before with "now" shown, so it gives away "before". The
+    ranking still uses both, for every reader alike.
+    """
+    hidden = set()
+    if 0 < need.reached < threshold:
+        hidden.add("reach")
+    if 0 < need.comments_before < threshold:
+        hidden.add("rising")
+    return frozenset(hidden)
 
 
 def _barriers(
@@ -851,7 +905,28 @@ def _courses(
                 withheld=bool(result["outcomes"]) and not changes,
             )
         )
+    if suppressing and out:
+        _suppress_courses(out, threshold)
     return out
+
+
+def _suppress_courses(courses: list[CourseSummary], threshold: int) -> None:
+    """Hide small counts in the course table, column by column across the courses.
+
+    Attendance is treated as a column with its total shown, because the training reach table
+    shows everyone who attended any course: one hidden course could otherwise be worked out
+    from it and the courses shown, so secondary suppression hides another beside it.
+    """
+    keys = [str(i) for i in range(len(courses))]
+    for name, total_shown in (
+        ("attended", True),
+        ("evaluations_invited", False),
+        ("evaluations_answered", False),
+    ):
+        counts = {k: int(getattr(c, name)) for k, c in zip(keys, courses, strict=True)}
+        cells = suppress_counts(counts, threshold, total_shown=total_shown).cells
+        for k, course in zip(keys, courses, strict=True):
+            setattr(course, name, cells[k])
 
 
 # -- Priorities for next year -------------------------------------------------------------------
@@ -1020,8 +1095,8 @@ def xlsx(result: Report) -> IO[bytes]:
             [
                 n.rank,
                 n.label,
-                n.score,
-                *[n.components.get(w.key, 0.0) for w in result.weights],
+                n.shown_score,
+                *[n.shown_part(w.key) for w in result.weights],
                 n.previous_rank if n.previous_rank is not None else "",
                 n.movement,
             ]

@@ -661,7 +661,7 @@ def records_home(user: User, summary: home.HomeSummary) -> None:
                 "home/_lna.html",
                 {
                     "period": f"{_day(from_on)} to {_day(to_on)}",
-                    "needs": [(n.rank, n.label, n.score) for n in report.needs[:3]],
+                    "needs": [(n.rank, n.label, n.shown_score) for n in report.needs[:3]],
                     "count": len(report.needs),
                     "priorities": report.priorities_label,
                     "priority_count": len(report.priorities),

@@ -249,3 +249,66 @@ def test_evidence_api_shows_sources_and_hides_small_counts_for_viewers(threshold
     )
     assert backwards.status_code == 422
     assert backwards.get_json()["error"]["details"][0]["path"] == "to"
+
+
+def test_the_trend_cannot_be_used_to_work_out_a_hidden_source(threshold_3):
+    p = threshold_3
+    _survey_comments(p, 4)
+    coded(p.id, SourceType.VOICE, "Nobody told my mum", "information_sharing", on=ON,
+          respondent="voice:1")  # fmt: skip
+    coded(p.id, SourceType.VOICE, "Nobody told me either", "information_sharing", on=ON,
+          respondent="voice:1", sentiment="positive")  # fmt: skip
+
+    viewer = evidence.theme_evidence(p, "information_sharing", "x", role="viewer")
+    shown = sum(s.segments for s in viewer.sources if not s.hidden)
+    assert shown == 4
+    # The quarters add up to the sources shown, not to them and the hidden voice record.
+    assert sum(q.segments for q in viewer.quarters) == shown
+    assert viewer.quarters[0].negative_pct == 100.0  # the hidden record's tone leaves no trace
+    assert viewer.trend_note and "[c]" in viewer.trend_note
+    assert viewer.as_dict()["trend"]["note"] == viewer.trend_note
+
+    admin = evidence.theme_evidence(p, "information_sharing", "x", role="admin")
+    assert [q.segments for q in admin.quarters] == [6] and admin.trend_note is None
+
+
+def test_one_small_quarter_cannot_be_worked_out_from_the_others(threshold_3):
+    p = threshold_3
+    _survey_comments(p, 4, on=date(2027, 1, 15), prefix="q1")
+    _survey_comments(p, 1, on=date(2027, 5, 15), prefix="q2")
+
+    viewer = evidence.theme_evidence(
+        p, "information_sharing", "x", role="viewer", linked_at=datetime(2027, 4, 1, tzinfo=UTC)
+    )
+    assert viewer.total_segments == 5
+    # Q1 shown as 4 beside a total of 5 would give Q2 away.
+    assert [str(q.segments) for q in viewer.quarters] == ["[c]", "[c]"]
+    assert str(viewer.comparison.before_n) == str(viewer.comparison.after_n) == "[c]"
+
+    admin = evidence.theme_evidence(
+        p, "information_sharing", "x", role="admin", linked_at=datetime(2027, 4, 1, tzinfo=UTC)
+    )
+    assert [q.segments for q in admin.quarters] == [4, 1]
+    assert (admin.comparison.before_n, admin.comparison.after_n) == (4, 1)
+
+
+def test_triangulation_hides_cells_on_the_people_behind_them_not_the_comments(
+    threshold_3, client, auth
+):
+    p = threshold_3
+    _survey_comments(p, 6)
+    for i in range(4):  # one child's record, four coded lines
+        coded(p.id, SourceType.VOICE, f"Line {i} of one record", "information_sharing", on=ON,
+              respondent="voice:1")  # fmt: skip
+    for i in range(3):
+        coded(p.id, SourceType.VOICE, f"Child {i}", "voice_of_child", on=ON, respondent=f"c{i}")
+
+    admin = evidence.triangulation(p, {}, role=Role.ADMIN)
+    assert admin.cells["information_sharing"]["voice"] == 4
+
+    viewer = evidence.triangulation(p, {}, role=Role.VIEWER)
+    assert str(viewer.cells["information_sharing"]["voice"]) == "[c]"
+
+    auth.sign_in_as("viewer")
+    page = client.get("/records/triangulation").get_data(as_text=True)
+    assert "count of comments from fewer than 3 people or records" in page

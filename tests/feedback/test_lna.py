@@ -301,3 +301,124 @@ def test_home_pages_show_overdue_actions_to_admins_and_the_lna_headline_to_viewe
         main = client.get("/").get_data(as_text=True).split("<main")[1]  # not the menu
         assert "Learning Needs Analysis" in main
         assert "Neglect" in main.split("Learning Needs Analysis")[1]
+
+
+def _neglect_course(partnership, attendees):
+    course = Course(partnership_id=partnership.id, title="Neglect: recognising and responding",
+                    learning_outcomes=["a", "b", "c"], themes=["neglect"],
+                    format=CourseFormat.FACE_TO_FACE)  # fmt: skip
+    session = CourseSession(
+        partnership_id=partnership.id,
+        course=course,
+        starts_at=datetime(2027, 4, 1, 9, tzinfo=UTC),
+        ends_at=datetime(2027, 4, 1, 16, tzinfo=UTC),
+    )
+    db.session.add_all([course, session])
+    db.session.flush()
+    for person in attendees:
+        db.session.add(Attendance(session_id=session.id, person_id=person.id, attended=True))
+    db.session.commit()
+
+
+def _switch_to(client, auth, role):
+    with client.session_transaction() as session:
+        session.clear()
+    auth.sign_in_as(role)
+
+
+def _workbook_rows(client, sheet):
+    response = client.get(f"/lna.xlsx?{PERIOD}")
+    data = response.data
+    response.close()
+    book = load_workbook(io.BytesIO(data), read_only=True)
+    rows = list(book[sheet].iter_rows(values_only=True))
+    book.close()
+    return rows
+
+
+def test_a_small_training_reach_is_not_given_away_by_its_score(evidence, people, client, auth):
+    # Two of a workforce of four reached, threshold 3: the reach part (1 - 2/4) and the score
+    # (the other parts plus it) would tell a viewer the hidden 2.
+    _neglect_course(evidence, people[:2])
+
+    admin = lna.report(evidence, LABELS, FROM, TO, "admin")
+    viewer = lna.report(evidence, LABELS, FROM, TO, "viewer")
+    assert [n.theme_key for n in viewer.needs] == [n.theme_key for n in admin.needs]
+    admin_neglect = next(n for n in admin.needs if n.theme_key == "neglect")
+    assert admin_neglect.shown_part("reach") == 0.5
+    assert admin_neglect.shown_score == admin_neglect.score
+    neglect = next(n for n in viewer.needs if n.theme_key == "neglect")
+    assert str(neglect.shown_part("reach")) == "[c]" and str(neglect.shown_score) == "[c]"
+    body = next(n for n in viewer.as_dict()["needs"] if n["theme"]["key"] == "neglect")
+    assert body["components"]["reach"] is None and body["score"] is None
+    assert body["score_suppressed"] is True
+    admin_body = next(n for n in admin.as_dict()["needs"] if n["theme"]["key"] == "neglect")
+    assert admin_body["components"]["reach"] == 0.5 and admin_body["score"] == admin_neglect.score
+
+    auth.sign_in_as("viewer")
+    page = client.get(f"/lna?{PERIOD}").get_data(as_text=True)
+    section = page.split('id="need-neglect"', 1)[1].split("</section>", 1)[0]
+    assert '<span class="app-lna-score">[c]</span>' in section
+    assert f"{admin_neglect.score:.2f}" not in page
+    assert "the need keeps its place in the ranking" in page
+    row = next(r for r in _workbook_rows(client, "Learning needs") if r[1] == "Neglect")
+    assert row[2] == "[c]" and "[c]" in row[3:9]
+    with clock.frozen_at(datetime(TO.year, TO.month, TO.day, 12, tzinfo=UTC)):
+        home = client.get("/").get_data(as_text=True).split("<main")[1]
+    assert "Neglect" in home and f"{admin_neglect.score:.1f})" not in home
+
+    _switch_to(client, auth, "admin")
+    page = client.get(f"/lna?{PERIOD}").get_data(as_text=True)
+    assert f'<span class="app-lna-score">{admin_neglect.score:.2f}</span>' in page
+
+
+def test_a_rise_from_a_hidden_previous_count_is_hidden(evidence):
+    # Two neglect comments last period, three now: rising (3 - 2) / 2 with "now" shown would
+    # give away the hidden 2.
+    for i in range(2):
+        coded(evidence.id, SourceType.POST_COURSE, f"Neglect then ({i})", "neglect",
+              on=date(2026, 6, 1), respondent=f"then{i}", field="further_learning")  # fmt: skip
+
+    admin = next(n for n in lna.report(evidence, LABELS, FROM, TO, "admin").needs
+                 if n.theme_key == "neglect")  # fmt: skip
+    assert admin.shown_part("rising") == 0.5 and admin.comments_before == 2
+    viewer = next(n for n in lna.report(evidence, LABELS, FROM, TO, "viewer").needs
+                  if n.theme_key == "neglect")  # fmt: skip
+    assert str(viewer.shown_part("rising")) == "[c]" and str(viewer.shown_score) == "[c]"
+    assert viewer.rank == admin.rank
+
+
+def test_course_attendance_and_evaluations_are_hidden_when_small(evidence, people, client, auth):
+    _neglect_course(evidence, people[:2])
+
+    admin = lna.report(evidence, LABELS, FROM, TO, "admin")
+    assert [(c.attended, c.evaluations_invited, c.evaluations_answered) for c in admin.courses] == [
+        (2, 0, 0)
+    ]
+    viewer = lna.report(evidence, LABELS, FROM, TO, "viewer")
+    assert str(viewer.courses[0].attended) == "[c]"
+
+    auth.sign_in_as("viewer")
+    page = client.get(f"/lna?{PERIOD}").get_data(as_text=True)
+    courses = page.split('id="courses"', 1)[1].split('id="priorities"', 1)[0]
+    assert '<td class="govuk-table__cell govuk-table__cell--numeric">[c]</td>' in courses
+    row = _workbook_rows(client, "Courses")[1]
+    assert row[0] == "Neglect: recognising and responding" and row[2] == "[c]"
+
+    _switch_to(client, auth, "admin")
+    assert _workbook_rows(client, "Courses")[1][2] == 2
+
+
+def test_a_hidden_count_of_people_is_never_called_one_person(evidence, client, auth):
+    coded(evidence.id, SourceType.POST_COURSE, "Sharing without consent, please",
+          "information_sharing", on=date(2027, 5, 1), respondent="one",
+          field="further_learning")  # fmt: skip
+
+    auth.sign_in_as("viewer")
+    page = client.get(f"/lna?{PERIOD}").get_data(as_text=True)
+    assert "[c] person" not in page
+    assert "evaluations and follow-ups: [c] people" in page
+
+    _switch_to(client, auth, "admin")
+    page = client.get(f"/lna?{PERIOD}").get_data(as_text=True)
+    assert "evaluations and follow-ups: 1 person" in page
