@@ -83,8 +83,10 @@ def register_extensions(app: Flask) -> None:
     @login.user_loader
     def load_user(user_id: str) -> Any:
         from feedback.models import User
+        from feedback.services import whole_number_or_none
 
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        number = whole_number_or_none(user_id)
+        return db.session.get(User, number) if number is not None else None
 
 
 def register_templates(app: Flask) -> None:

@@ -20,7 +20,15 @@ from feedback.api.schemas import (
 from feedback.extensions import db
 from feedback.models import Campaign, Person, Response, Role
 from feedback.models.campaigns import Invitation
-from feedback.services import NotFound, ServiceError, audit, exports, results, transaction
+from feedback.services import (
+    NotFound,
+    ServiceError,
+    audit,
+    exports,
+    results,
+    transaction,
+    whole_number_or_none,
+)
 from feedback.services import campaigns as campaign_service
 from feedback.services import instruments as instrument_service
 
@@ -40,9 +48,10 @@ CSV = "text/csv"
 
 def _id(value: str) -> int:
     """The campaign id from the path; anything but digits is no campaign (404)."""
-    if not value.isdigit() or len(value) > 18:
+    number = whole_number_or_none(value, max_digits=18)
+    if number is None:
         raise NotFound(f"There is no campaign with id {value[:20]}", field="id")
-    return int(value)
+    return number
 
 
 def _campaign(campaign_id: str) -> Campaign:

@@ -15,7 +15,7 @@ from feedback.api.schemas import (
     VersionArgsSchema,
 )
 from feedback.models import Instrument, InstrumentVersion, Role
-from feedback.services import NotFound, instruments
+from feedback.services import NotFound, instruments, whole_number_or_none
 
 bp = make_blueprint(
     "api_instruments",
@@ -46,9 +46,10 @@ def _id(value: str) -> int:
     Path parameters are untyped (<instrument_id>, not <int:...>) so the route and its OpenAPI
     path read the same.
     """
-    if not value.isdigit() or len(value) > 18:
+    number = whole_number_or_none(value, max_digits=18)
+    if number is None:
         raise NotFound(f"There is no instrument with id {value[:20]}", field="id")
-    return int(value)
+    return number
 
 
 def _origin(instrument: Instrument) -> str:

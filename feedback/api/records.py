@@ -17,7 +17,7 @@ from feedback.api.auth import api_user, make_blueprint, requires
 from feedback.api.schemas import ID_RANGE, ErrorSchema
 from feedback.models import Action, ActionStatus, Role, SourceType
 from feedback.models.records import Audit, AuditType, LinkedRecord, RecordStatus, Review, ReviewType
-from feedback.services import NotFound, ServiceError
+from feedback.services import NotFound, ServiceError, whole_number_or_none
 from feedback.services import actions as action_service
 from feedback.services import evidence as evidence_service
 from feedback.services import lna as lna_service
@@ -364,7 +364,7 @@ def _action_dict(action: Action) -> dict[str, Any]:
     return {
         "id": action.id,
         "source_type": action.source_type.value,
-        "source_id": int(action.source_id) if action.source_id.isdigit() else 0,
+        "source_id": whole_number_or_none(action.source_id) or 0,
         "description": action.description,
         "owner_agency_id": action.owner_agency_id,
         "due_on": action.due_on,

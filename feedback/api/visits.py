@@ -24,7 +24,7 @@ from feedback.models.visits import (
     VisitKind,
     VisitStatus,
 )
-from feedback.services import NotFound, ServiceError
+from feedback.services import NotFound, ServiceError, whole_number_or_none
 from feedback.services import actions as action_service
 from feedback.services import visits as visit_service
 from feedback.services.visits import TEXT_MAX, Changes, PlanChange, TopicChange, VisitSpec
@@ -202,9 +202,10 @@ class VisitListArgsSchema(PageArgsSchema):
 
 
 def _id(value: str) -> int:
-    if not value.isdigit() or len(value) > 10:
+    number = whole_number_or_none(value, max_digits=10)
+    if number is None:
         raise NotFound(f"There is no visit with id {value[:20]}", field="id")
-    return int(value)
+    return number
 
 
 def _visit(visit_id: str) -> Visit:

@@ -20,7 +20,7 @@ from feedback.models.voice import (
     Sharing,
     VoiceRecord,
 )
-from feedback.services import NotFound
+from feedback.services import NotFound, whole_number_or_none
 from feedback.services import voice as voice_service
 from feedback.services.voice import FORMS, RECORDERS, VoiceInputError
 
@@ -261,9 +261,10 @@ def _located(exc: VoiceInputError) -> VoiceInputError:
 
 
 def _id(value: str) -> int:
-    if not value.isdigit() or len(value) > 9:
+    number = whole_number_or_none(value, max_digits=9)
+    if number is None:
         raise NotFound(f"There is no voice record {value[:20]} you can see", field="id")
-    return int(value)
+    return number
 
 
 def _table(table: voice_service.CountTable) -> dict[str, Any]:

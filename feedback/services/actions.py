@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from feedback import clock
 from feedback.extensions import db
 from feedback.models import Action, ActionStatus, ActionUpdate, Agency, SourceType, User
-from feedback.services import NotFound, ServiceError, audit, transaction
+from feedback.services import NotFound, ServiceError, audit, transaction, whole_number_or_none
 
 #: Statuses that mean nothing more is owed; such an action is never overdue.
 FINISHED = frozenset({ActionStatus.COMPLETE, ActionStatus.CLOSED})
@@ -307,7 +307,8 @@ def parse_filters(
             errors.append(("source", "Choose where the action came from from the list"))
     raw = str(args.get("owner") or args.get("owner_agency_id") or "").strip()
     if raw:
-        agency = db.session.get(Agency, int(raw)) if raw.isdigit() and len(raw) < 10 else None
+        agency_id = whole_number_or_none(raw, max_digits=9)
+        agency = db.session.get(Agency, agency_id) if agency_id is not None else None
         if agency is None or agency.partnership_id != partnership_id:
             errors.append(("owner", "Choose an agency from the list"))
         else:
@@ -422,9 +423,10 @@ def source_titles(partnership_id: int, actions: list[Action]) -> dict[tuple[str,
     for action in actions:
         key = (action.source_type.value, action.source_id)
         model = models.get(action.source_type)
-        if key in out or model is None or not action.source_id.isdigit():
+        source_id = whole_number_or_none(action.source_id)
+        if key in out or model is None or source_id is None:
             continue
-        record = db.session.get(model, int(action.source_id))
+        record = db.session.get(model, source_id)
         if record is None or record.partnership_id != partnership_id:
             continue
         title = getattr(record, "title", None)
@@ -443,6 +445,7 @@ def source_titles(partnership_id: int, actions: list[Action]) -> dict[tuple[str,
 def source_page(action: Action) -> tuple[str, dict[str, int]] | None:
     """(endpoint, arguments) of the page of the record the action was agreed on, if it has one."""
     page = SOURCE_PAGES.get(action.source_type)
-    if page is None or not action.source_id.isdigit():
+    source_id = whole_number_or_none(action.source_id)
+    if page is None or source_id is None:
         return None
-    return page[0], {page[1]: int(action.source_id)}
+    return page[0], {page[1]: source_id}

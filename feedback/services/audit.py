@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from feedback.extensions import db
 from feedback.models import AuditEvent, Partnership, User
+from feedback.services import whole_number_or_none
 
 #: What the search page calls the commonest actions; any other shows as its dotted name.
 ACTION_LABELS = {
@@ -146,8 +147,9 @@ def parse_filters(
     errors: list[tuple[str, str]] = []
     user = (args.get("user") or "").strip()
     if user and user != SYSTEM:
-        known = user.isdigit() and db.session.scalar(
-            sa.select(User.id).where(User.id == int(user), User.partnership_id == partnership.id)
+        user_id = whole_number_or_none(user)
+        known = user_id is not None and db.session.scalar(
+            sa.select(User.id).where(User.id == user_id, User.partnership_id == partnership.id)
         )
         if not known:
             errors.append(("user", "Choose a user from the list"))

@@ -29,7 +29,14 @@ from feedback.models.codebook import (
     SegmentCode,
     ThemeStatus,
 )
-from feedback.services import NotFound, ServiceError, audit, codebook, transaction
+from feedback.services import (
+    NotFound,
+    ServiceError,
+    audit,
+    codebook,
+    transaction,
+    whole_number_or_none,
+)
 
 PER_PAGE = 20
 SENTIMENTS = {"positive": "Positive", "neutral": "Neutral", "negative": "Negative"}
@@ -123,10 +130,11 @@ def filter_choices(partnership_id: int) -> FilterChoices:
 
 
 def _owned_id(model: type, raw: str, partnership_id: int) -> int | None:
-    if not raw.isdigit() or len(raw) > 11:
+    number = whole_number_or_none(raw, max_digits=11)
+    if number is None:
         return None
     return db.session.scalar(
-        sa.select(model.id).where(model.id == int(raw), model.partnership_id == partnership_id)
+        sa.select(model.id).where(model.id == number, model.partnership_id == partnership_id)
     )
 
 

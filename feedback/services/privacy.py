@@ -30,7 +30,14 @@ from feedback.models import (
     Role,
     User,
 )
-from feedback.services import NotFound, ServiceError, audit, home, transaction
+from feedback.services import (
+    NotFound,
+    ServiceError,
+    audit,
+    home,
+    transaction,
+    whole_number_or_none,
+)
 
 # -- Retention settings -------------------------------------------------------------------------
 
@@ -84,9 +91,10 @@ def check_retention(values: Mapping[str, str]) -> tuple[dict[str, int], list[tup
         what = type_label(purpose)
         if not text:
             errors.append((purpose, f"Enter how many months to keep {what.lower()} identifiable"))
-        elif not text.isdigit():
+        # Checked against the range before it is kept, so a long number gets the range message.
+        elif (number := whole_number_or_none(text, max_digits=100)) is None:
             errors.append((purpose, f"Months for {what.lower()} must be a whole number, like 24"))
-        elif not MIN_RETENTION_MONTHS <= int(text) <= MAX_RETENTION_MONTHS:
+        elif not MIN_RETENTION_MONTHS <= number <= MAX_RETENTION_MONTHS:
             errors.append(
                 (
                     purpose,
@@ -95,7 +103,7 @@ def check_retention(values: Mapping[str, str]) -> tuple[dict[str, int], list[tup
                 )
             )
         else:
-            months[purpose] = int(text)
+            months[purpose] = number
     return months, errors
 
 

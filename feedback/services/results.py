@@ -27,7 +27,7 @@ from feedback.extensions import db
 from feedback.models import Agency, Campaign, Partnership, Person, Response, ResponseMode, Role
 from feedback.models.campaigns import Invitation
 from feedback.models.partnership import SECTOR_LABELS, Sector
-from feedback.services import ServiceError
+from feedback.services import ServiceError, whole_number_or_none
 
 #: Free-text answers listed on the page per question; every one is in the export.
 TEXT_LIMIT = 500
@@ -114,10 +114,11 @@ def parse_filters(
     agency_id: int | None = None
     raw = (args.get("agency") or "").strip()
     if raw:
-        if raw.isdigit() and len(raw) < 12:
+        number = whole_number_or_none(raw, max_digits=11)
+        if number is not None:
             agency_id = db.session.scalar(
                 sa.select(Agency.id).where(
-                    Agency.id == int(raw), Agency.partnership_id == partnership.id
+                    Agency.id == number, Agency.partnership_id == partnership.id
                 )
             )
         if agency_id is None:

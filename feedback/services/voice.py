@@ -49,7 +49,15 @@ from feedback.models.voice import (
     VoiceCollection,
     VoiceRecord,
 )
-from feedback.services import NotFound, ServiceError, audit, home, messages, transaction
+from feedback.services import (
+    NotFound,
+    ServiceError,
+    audit,
+    home,
+    messages,
+    transaction,
+    whole_number_or_none,
+)
 from feedback.services.segments import SegmentText, delete_for_source, replace_for_source
 
 #: Practitioner-facing roles that record what children and families say. Analysts and viewers
@@ -699,7 +707,7 @@ def quotable_record_ids(partnership_id: int, record_ids: Iterable[str]) -> set[s
     Evidence pages that quote text segments should quote a voice segment only when its record
     is in this set; the others count towards themes only.
     """
-    ids = [int(i) for i in record_ids if str(i).isdigit()]
+    ids = [n for i in record_ids if (n := whole_number_or_none(str(i))) is not None]
     if not ids:
         return set()
     rows = db.session.scalars(

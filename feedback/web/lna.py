@@ -100,9 +100,12 @@ def report_xlsx() -> Response:
 
 
 def _year(raw: str | None) -> int:
+    from feedback.services import whole_number_or_none
+
     raw = (raw or "").strip()
-    if raw.isdigit() and len(raw) == 4:
-        return int(raw)
+    year = whole_number_or_none(raw, max_digits=4)
+    if year is not None and len(raw) == 4:
+        return year
     return lna_service.business_year(lna_service.default_period()[1]) + 1
 
 

@@ -26,7 +26,7 @@ from feedback.extensions import db
 from feedback.models import Action, ActionStatus, Agency, Role, SourceType
 from feedback.models.records import Audit, LinkedRecord, Review, ThemeLink
 from feedback.security import roles_required
-from feedback.services import NotFound, ServiceError
+from feedback.services import NotFound, ServiceError, whole_number_or_none
 from feedback.services import actions as action_service
 from feedback.services import evidence as evidence_service
 from feedback.services import lna as lna_service
@@ -427,9 +427,8 @@ def _agency_id(raw: str | None) -> int | None:
     raw = (raw or "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 9:
-        return -1  # refused by the service as "choose from the list"
-    return int(raw)
+    number = whole_number_or_none(raw, max_digits=9)
+    return -1 if number is None else number  # -1 is refused as "choose from the list"
 
 
 # -- Theme links ---------------------------------------------------------------------------------

@@ -33,7 +33,14 @@ from feedback.extensions import db
 from feedback.models import Role, User
 from feedback.models.codebook import CodebookTheme, ThemeStatus
 from feedback.security import roles_required
-from feedback.services import NotFound, ServiceError, coding, refiqda, text_analysis
+from feedback.services import (
+    NotFound,
+    ServiceError,
+    coding,
+    refiqda,
+    text_analysis,
+    whole_number_or_none,
+)
 from feedback.services import codebook as codebook_service
 
 bp = Blueprint("themes", __name__, url_prefix="/themes")
@@ -145,8 +152,8 @@ def _spec(form: ThemeForm) -> codebook_service.ThemeSpec:
 
 
 def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and len(raw) < 7 else 1
+    number = whole_number_or_none(request.args.get("page", "1"), max_digits=6)
+    return 1 if number is None else number
 
 
 # -- The workbench ---------------------------------------------------------------------------------
@@ -429,7 +436,7 @@ def samples() -> str | WerkzeugResponse:
     if request.method == "POST":
         filters, errors = coding.parse_filters(pid, request.form)
         raw_size = values["size"].strip()
-        size = int(raw_size) if raw_size.isdigit() and len(raw_size) < 6 else None
+        size = whole_number_or_none(raw_size, max_digits=5)
         if not errors:
             try:
                 sample = coding.draw_sample(pid, values["name"], size, filters, current_user)
@@ -477,27 +484,28 @@ def sample_code(sample_id: int) -> str | WerkzeugResponse:
     pid = _pid()
     errors: list[tuple[str, str]] = []
     if request.method == "POST":
-        raw = request.form.get("segment_id", "")
-        if not raw.isdigit() or len(raw) > 11:
+        segment_id = whole_number_or_none(request.form.get("segment_id", ""), max_digits=11)
+        if segment_id is None:
             abort(404)
         try:
             coding.record_blind_coding(
-                sample, int(raw), current_user, request.form.getlist("themes")
+                sample, segment_id, current_user, request.form.getlist("themes")
             )
         except NotFound:
             abort(404)
         except ServiceError as exc:
             errors.append((exc.field or "themes", exc.message))
-            member = coding.sample_member(sample, int(raw))
+            member = coding.sample_member(sample, segment_id)
         else:
             return redirect(url_for("themes.sample_code", sample_id=sample.id))
     else:
         raw = request.args.get("segment", "")
         if raw:
-            if not raw.isdigit() or len(raw) > 11:
+            segment_id = whole_number_or_none(raw, max_digits=11)
+            if segment_id is None:
                 abort(404)
             try:
-                member = coding.sample_member(sample, int(raw))
+                member = coding.sample_member(sample, segment_id)
             except NotFound:
                 abort(404)
         else:
@@ -536,9 +544,10 @@ def agreement(sample_id: int) -> str:
     blocked = current_user.id in coders and (finished_me or 0) < size
     chosen: list[User] = []
     for name in ("a", "b"):
-        raw = request.args.get(name, "")
-        if raw.isdigit() and int(raw) in coders and coders[int(raw)] not in chosen:
-            chosen.append(coders[int(raw)])
+        coder_id = whole_number_or_none(request.args.get(name, ""))
+        coder = coders.get(coder_id) if coder_id is not None else None
+        if coder is not None and coder not in chosen:
+            chosen.append(coder)
     for user in coders.values():
         if len(chosen) >= 2:
             break

@@ -23,7 +23,7 @@ from analysis.disclosure import Suppressed
 from feedback.models import Role
 from feedback.models.visits import Rag, Section11Status, Visit, VisitKind, VisitStatus
 from feedback.security import roles_required
-from feedback.services import NotFound, ServiceError
+from feedback.services import NotFound, ServiceError, whole_number_or_none
 from feedback.services import visits as visit_service
 from feedback.services.visits import Changes, PlanChange, TopicChange, VisitSpec, long_date
 from feedback.web.visits_forms import (
@@ -179,9 +179,8 @@ def index() -> str:
     form.agency.choices = [("", "All agencies")] + [(str(a.id), a.name) for a in agencies]
     kind = _enum_arg(VisitKind, form.kind.data)
     status = _enum_arg(VisitStatus, form.status.data)
-    agency_id = int(form.agency.data) if (form.agency.data or "").isdigit() else None
-    page = request.args.get("page", "1")
-    page_number = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
+    agency_id = whole_number_or_none(form.agency.data, max_digits=9)
+    page_number = whole_number_or_none(request.args.get("page", "1"), max_digits=4) or 1
     visits, total = visit_service.list_visits(
         current_user, kind=kind, agency_id=agency_id, status=status, page=page_number, per_page=50
     )
@@ -265,9 +264,9 @@ def _spec_from(form: DetailsForm, kind: VisitKind) -> VisitSpec | None:
         return None
 
     def number(value: str | None) -> int | None:
-        return int(value) if value and value.isdigit() and len(value) < 10 else None
+        return whole_number_or_none(value, max_digits=9)
 
-    team = [int(v) for v in form.team_ids.data or [] if v.isdigit() and len(v) < 10]
+    team = [n for v in form.team_ids.data or [] if (n := number(v)) is not None]
     return VisitSpec(
         kind=kind.value,
         occurred_on=form.occurred_on.data,
@@ -523,8 +522,9 @@ def action_plan(visit_id: int) -> str | Response:
 
         def field_for(path: str) -> str | None:
             parts = path.split(".")
-            if len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(ids):
-                return f"{parts[2]}_{ids[int(parts[1])]}"
+            index = whole_number_or_none(parts[1], max_digits=9) if len(parts) == 3 else None
+            if index is not None and index < len(ids):
+                return f"{parts[2]}_{ids[index]}"
             return None
 
         try:
@@ -580,9 +580,7 @@ def actions(visit_id: int) -> str | Response:
                 current_user,
                 visit,
                 form.description.data or "",
-                owner_agency_id=int(owner)
-                if owner and owner.isdigit() and len(owner) < 10
-                else None,
+                owner_agency_id=whole_number_or_none(owner, max_digits=9),
                 due_on=form.due_on.data,
             )
         except ServiceError as exc:

@@ -26,6 +26,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 
 from feedback.models.visits import Rag, ReviewOutcome, Section11Status, VisitKind, VisitStatus
+from feedback.services import whole_number_or_none
 from feedback.services.visits import TEXT_MAX, Choice
 from feedback.web.fields import GovDateField
 
@@ -43,9 +44,11 @@ def whole_number(text: str | None) -> int | None:
     text = (text or "").strip().replace(",", "")
     if not text:
         return None
-    if not text.isdigit():
+    # Checked against the service's range before it is kept, so a long number gets that message.
+    number = whole_number_or_none(text, max_digits=100)
+    if number is None:
         raise ValueError(text)
-    return int(text)
+    return number
 
 
 class KindForm(FlaskForm):

@@ -47,7 +47,7 @@ from feedback.models.voice import (
     VoiceRecord,
 )
 from feedback.security import roles_required
-from feedback.services import NotFound, ServiceError, messages
+from feedback.services import NotFound, ServiceError, messages, whole_number_or_none
 from feedback.services import people as people_service
 from feedback.services import voice as voice_service
 from feedback.services.voice import FORM_LABELS, FORMS, RECORDERS, VoiceInputError
@@ -252,8 +252,7 @@ def _agency_choices() -> list[tuple[str, str]]:
 
 
 def _int(value: Any) -> int | None:
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() and len(text) < 10 else None
+    return whole_number_or_none(str(value or "").strip(), max_digits=9)
 
 
 def _yes_no(value: Any) -> bool | None:
@@ -676,6 +675,19 @@ def _gate(collection: VoiceCollection | None) -> WerkzeugResponse | None:
     return None
 
 
+def _refused(form: Any, exc: ServiceError) -> list[dict[str, str]]:
+    """Put the service's reasons beside their fields; those with no field go at the top."""
+    details = exc.details if isinstance(exc, VoiceInputError) else []
+    top = []
+    for detail in details or [{"path": exc.field or "", "message": exc.message}]:
+        bound = _field_for(form, detail.get("path") or "")
+        if bound is None:
+            top.append({"text": detail["message"]})
+        elif detail["message"] not in bound.errors:
+            bound.errors = [*bound.errors, detail["message"]]
+    return top
+
+
 @bp.route("/v/<token>", methods=["GET", "POST"])
 @limiter.limit(RESPONDENT_LIMIT)
 @limiter.limit(SUBMIT_LIMIT, methods=["POST"])
@@ -693,6 +705,7 @@ def collect(token: str) -> WerkzeugResponse:
     form.agree.label.text, form.agree.description = question, hint
     form.may_quote.label.text = quote
     form.may_quote.description = "It is up to you."
+    refused: list[dict[str, str]] = []
     if request.method == "POST":
         valid = form.validate_on_submit()
         agreed = _yes_no(form.agree.data)
@@ -704,10 +717,16 @@ def collect(token: str) -> WerkzeugResponse:
                 voice_service.record_from_collection(
                     collection, form.answers, bool(agreed), _yes_no(form.may_quote.data)
                 )
-            except ServiceError:
-                abort(400)
-            return redirect(url_for("voice.thanks", token=token), 303)
-    errors = _error_list(form) if request.method == "POST" else []
+            except ServiceError as exc:
+                # Closed (or gone) since the page looked: a fresh look says so, as on loading it.
+                db.session.expire(collection)
+                closed = _gate(voice_service.find_collection(token))
+                if closed is not None:
+                    return closed
+                refused = _refused(form, exc)
+            else:
+                return redirect(url_for("voice.thanks", token=token), 303)
+    errors = refused + _error_list(form) if request.method == "POST" else []
     return _no_store(
         render_template(
             "voice/collect.html",

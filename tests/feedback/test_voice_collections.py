@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from feedback.extensions import db
 from feedback.models import AuditEvent, SourceType
 from feedback.models.voice import VoiceCollection, VoiceRecord
-from feedback.services import voice
+from feedback.services import ServiceError, voice
 from feedback.services.segments import for_source
 from tests.conftest import csrf_token, post_form
 from tests.feedback.voice_helpers import (
@@ -182,6 +182,55 @@ def test_a_closed_link_takes_no_more_answers(app, client, auth, partnership):
     assert [e.action for e in db.session.scalars(sa.select(AuditEvent)).all()][-1] == (
         "voice_collection.closed"
     )
+
+
+def _close(collection):
+    collection.closed_at = datetime.now(UTC)
+    db.session.commit()
+
+
+def test_a_link_closed_after_the_form_was_loaded_says_it_has_closed(app, client, auth, partnership):
+    collection, path = make_link(client, auth, partnership)
+    token = csrf_token(client, path)  # the child has the form open
+    _close(collection)
+    sent = client.post(path, data={"csrf_token": token, "feel_at_home": "4", "agree": "yes"})
+    assert sent.status_code == 200
+    assert "This has closed" in sent.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(VoiceRecord)) == 0
+
+
+def test_a_link_closed_while_the_answer_is_sent_says_it_has_closed_not_a_bare_400(
+    app, client, auth, partnership, monkeypatch
+):
+    collection, path = make_link(client, auth, partnership)
+    real = voice.record_from_collection
+
+    def closed_just_now(found, *args):
+        _close(found)  # the admin closes the link after the page checked it was open
+        return real(found, *args)
+
+    monkeypatch.setattr(voice, "record_from_collection", closed_just_now)
+    sent = answer(client, path, feel_at_home="4", agree="yes")
+    assert sent.status_code == 200
+    assert sent.headers["Cache-Control"] == "no-store"
+    assert "This has closed" in sent.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(VoiceRecord)) == 0
+
+
+def test_an_answer_the_service_refuses_shows_the_form_again_with_the_reason(
+    app, client, auth, partnership, monkeypatch
+):
+    _, path = make_link(client, auth, partnership)
+
+    def refuse(*args):
+        raise ServiceError("We could not save your answers. Please try again.")
+
+    monkeypatch.setattr(voice, "record_from_collection", refuse)
+    sent = answer(client, path, feel_at_home="4", agree="yes")
+    page = sent.get_data(as_text=True)
+    assert sent.status_code == 200
+    assert "There is a problem" in page and "We could not save your answers" in page
+    assert "Are you happy for us to use your answers" in page
 
 
 def test_creating_a_link_says_what_is_missing(app, client, auth, partnership):
