@@ -12,6 +12,13 @@ def now() -> datetime:
     return _frozen if _frozen is not None else datetime.now(UTC)
 
 
+def wall_now() -> datetime:
+    """Real time, never frozen or moved on: for leases that measure how long a process has been
+    silent (the scheduler lock). Moving the clock to 2027 for `jobs run-due --now` must not set a
+    lock to expire in 2027, which would block every scheduler until then."""
+    return datetime.now(UTC)
+
+
 def today() -> date:
     """Today's date in UTC."""
     return now().date()

@@ -12,11 +12,10 @@ second scheduler stands by and takes over once a silent holder's lock expires.
 import logging
 import os
 import socket
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
@@ -79,16 +78,6 @@ def run_due(now: datetime | None = None) -> list[tuple[str, str]]:
 # -- The lock: one scheduler at a time ------------------------------------------------------------
 
 
-def wall_now() -> datetime:
-    """Real time, for the lock only.
-
-    The lock measures how long a process has been silent, which is elapsed time in the world:
-    `jobs run-due --now 2027-...` and tests move feedback.clock, and must not move a lock's
-    expiry with it (a lock set to expire in 2027 would block every scheduler until then).
-    """
-    return datetime.fromtimestamp(time.time(), UTC)
-
-
 def new_holder_id() -> str:
     """Who a process is in the lock row: host, process id and a random part."""
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -117,7 +106,7 @@ def acquire_lock(holder: str, seconds: int = DEFAULT_LOCK_SECONDS, name: str = L
     PostgreSQL the second waits for the first's row lock and then re-checks the condition, on
     SQLite writers take turns.
     """
-    now = wall_now()
+    now = clock.wall_now()
     try:
         _ensure_lock_row(name, now)
         won = db.session.execute(
@@ -153,7 +142,7 @@ def release_lock(holder: str, name: str = LOCK_NAME) -> bool:
         released = db.session.execute(
             sa.update(SchedulerLock)
             .where(SchedulerLock.name == name, SchedulerLock.holder == holder)
-            .values(holder=None, expires_at=wall_now())
+            .values(holder=None, expires_at=clock.wall_now())
             .execution_options(synchronize_session=False)
         ).rowcount
         db.session.commit()
@@ -166,7 +155,7 @@ def release_lock(holder: str, name: str = LOCK_NAME) -> bool:
 def lock_holder(name: str = LOCK_NAME) -> SchedulerLock | None:
     """The lock's row when a live process holds it, else None."""
     row = db.session.get(SchedulerLock, name, populate_existing=True)
-    if row is None or row.holder is None or row.expires_at <= wall_now():
+    if row is None or row.holder is None or row.expires_at <= clock.wall_now():
         return None
     return row
 
@@ -252,7 +241,7 @@ def build_scheduler(
         id="run_due",
         max_instances=1,
         coalesce=True,
-        next_run_time=wall_now(),
+        next_run_time=clock.wall_now(),
     )
     scheduler.add_job(
         heartbeat,
