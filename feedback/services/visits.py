@@ -275,14 +275,6 @@ def list_visits(
     return list(items), total
 
 
-def agencies(partnership_id: int) -> list[Agency]:
-    return list(
-        db.session.scalars(
-            sa.select(Agency).where(Agency.partnership_id == partnership_id).order_by(Agency.name)
-        )
-    )
-
-
 def get_agency(user: User, agency_id: int) -> Agency:
     if not 0 < agency_id < 2**31:
         raise NotFound(f"There is no agency with id {agency_id}", field="agency_id")

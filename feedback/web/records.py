@@ -23,13 +23,14 @@ from werkzeug import Response
 
 from feedback import clock
 from feedback.extensions import db
-from feedback.models import Action, ActionStatus, Agency, Role, SourceType
+from feedback.models import Action, ActionStatus, Role, SourceType
 from feedback.models.records import Audit, LinkedRecord, Review, ThemeLink
 from feedback.security import roles_required
 from feedback.services import NotFound, ServiceError, whole_number_or_none
 from feedback.services import actions as action_service
 from feedback.services import evidence as evidence_service
 from feedback.services import lna as lna_service
+from feedback.services import people as people_service
 from feedback.services import records as record_service
 from feedback.web.records_forms import (
     ActionForm,
@@ -111,10 +112,7 @@ def _or_404(finder: Any, *args: Any) -> Any:
 
 
 def _agency_choices() -> list[tuple[str, str]]:
-    agencies = db.session.scalars(
-        sa.select(Agency).where(Agency.partnership_id == _pid()).order_by(Agency.name)
-    )
-    return [(str(a.id), a.name) for a in agencies]
+    return [(str(a.id), a.name) for a in people_service.list_agencies(current_user.partnership)]
 
 
 def _theme_choices(blank: str | None = None) -> list[tuple[str, str]]:

@@ -24,6 +24,7 @@ from feedback.models import Role
 from feedback.models.visits import Rag, Section11Status, Visit, VisitKind, VisitStatus
 from feedback.security import roles_required
 from feedback.services import NotFound, ServiceError, whole_number_or_none
+from feedback.services import people as people_service
 from feedback.services import visits as visit_service
 from feedback.services.visits import Changes, PlanChange, TopicChange, VisitSpec, long_date
 from feedback.web.visits_forms import (
@@ -174,7 +175,7 @@ def _saved(visit: Visit, here: str, *, stay: bool = False) -> Response:
 @bp.route("")
 @roles_required()
 def index() -> str:
-    agencies = visit_service.agencies(current_user.partnership_id)
+    agencies = people_service.list_agencies(current_user.partnership)
     form = FilterForm(formdata=request.args)
     form.agency.choices = [("", "All agencies")] + [(str(a.id), a.name) for a in agencies]
     kind = _enum_arg(VisitKind, form.kind.data)
@@ -231,7 +232,7 @@ def _details_choices(form: DetailsForm, kind: VisitKind) -> None:
     pid = current_user.partnership_id
     first = "Not one agency: open to all" if kind == VisitKind.PRACTITIONER_FORUM else "Choose"
     form.agency_id.choices = [("", first)] + [
-        (str(a.id), a.name) for a in visit_service.agencies(pid)
+        (str(a.id), a.name) for a in people_service.list_agencies(current_user.partnership)
     ]
     form.lead_id.choices = [("", "Choose")] + [
         (str(u.id), f"{u.name} ({u.role.label})") for u in visit_service.leads(pid)
@@ -569,7 +570,7 @@ def actions(visit_id: int) -> str | Response:
         return _not_editable(visit)
     form = ActionForm()
     form.owner_agency_id.choices = [("", "Choose")] + [
-        (str(a.id), a.name) for a in visit_service.agencies(current_user.partnership_id)
+        (str(a.id), a.name) for a in people_service.list_agencies(current_user.partnership)
     ]
     if not form.is_submitted() and visit.agency_id:
         form.owner_agency_id.data = str(visit.agency_id)
