@@ -478,9 +478,9 @@ def may_change_attendance(session: CourseSession, attended: bool | None) -> None
     _check_open(session)
     if attended is not None and not _started(session):
         raise ServiceError(
-            "Attendance can be marked once the session has started, at "
-            f"{uk_time(session.starts_at)} on {uk_date(session.starts_at)}; "
-            "until then, book people",
+            "You can mark the register once the session has started "
+            f"({uk_date(session.starts_at)} at {uk_time(session.starts_at)}); until then, "
+            "book people",
             field="attended",
         )
 
@@ -620,13 +620,7 @@ def save_register(
 ) -> int:
     """Mark everyone on the register as attended (those in `attended`) or not (the rest of
     `on_register`, the people the form showed). Returns how many marks changed."""
-    _check_open(session)
-    if not _started(session):
-        raise ServiceError(
-            "You can mark the register once the session has started "
-            f"({uk_date(session.starts_at)} at {uk_time(session.starts_at)})",
-            field="attended",
-        )
+    may_change_attendance(session, True)
     records = {a.person_id: a for a in register(session)}
     strangers = [pid for pid in [*on_register, *attended] if pid not in records]
     if strangers:
